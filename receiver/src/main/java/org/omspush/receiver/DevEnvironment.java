@@ -1,0 +1,24 @@
+package org.omspush.receiver;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.omspush.isosim.pki.DevPki;
+
+/** The environment a receiver gets on this machine with the throwaway test PKI: the demo's and the tests'. */
+public final class DevEnvironment {
+  private DevEnvironment() {}
+
+  /** Loopback only, ports chosen by the system; add OMS_DATABASE_URL or OMS_DATA_DIR. */
+  public static Map<String, String> of(DevPki pki) {
+    Map<String, String> env = new HashMap<>();
+    env.put("OMS_PUSH_HOST", "127.0.0.1");
+    env.put("OMS_PUSH_PORT", "0");
+    env.put("OMS_OPS_HOST", "127.0.0.1");
+    env.put("OMS_OPS_PORT", "0");
+    env.put("OMS_TLS_CERT", pki.receiverServer().certificateFile().toString());
+    env.put("OMS_TLS_KEY", pki.receiverServer().keyFile().toString());
+    env.put("OMS_TLS_CLIENT_CA", pki.isoCaBundle().toString());
+    env.put("OMS_PUSH_ALLOWED_SUBJECTS", pki.isoPushClient().subject().getName());
+    return env;
+  }
+}

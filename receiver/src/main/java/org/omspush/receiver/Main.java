@@ -1,0 +1,86 @@
+package org.omspush.receiver;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import org.omspush.isosim.pki.DevPki;
+import org.omspush.receiver.config.ConfigException;
+import org.omspush.receiver.config.ReceiverConfig;
+
+/** {@code java -jar oms-receiver.jar serve | demo | pki dev --out DIR}. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    String command = args.length == 0 ? "help" : args[0];
+    String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+    try {
+      return switch (command) {
+        case "serve" -> serve();
+        case "demo" -> Demo.run(rest, out);
+        case "pki" -> pki(rest, out, err);
+        case "help", "--help", "-h" -> usage(out, 0);
+        default -> {
+          err.println("unknown command: " + command);
+          yield usage(err, 2);
+        }
+      };
+    } catch (ConfigException e) {
+      err.println("configuration error: " + e.getMessage());
+      return 2;
+    } catch (UsageException e) {
+      err.println(e.getMessage());
+      return usage(err, 2);
+    } catch (Exception e) {
+      err.println("failed: " + e);
+      e.printStackTrace(err);
+      return 1;
+    }
+  }
+
+  private static int serve() throws Exception {
+    ReceiverConfig config = ReceiverConfig.fromEnvironment();
+    ReceiverApp app = ReceiverApp.start(config).toCompletionStage().toCompletableFuture().get();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        app.stopAndWait();
+      } catch (Exception e) {
+        System.err.println("shutdown: " + e);
+      }
+      stopped.countDown();
+    }, "oms-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private static int pki(String[] args, PrintStream out, PrintStream err) throws Exception {
+    if (args.length != 3 || !args[0].equals("dev") || !args[1].equals("--out")) {
+      throw new UsageException("usage: pki dev --out DIR");
+    }
+    Path dir = Path.of(args[2]);
+    DevPki.generate(dir);
+    out.println("wrote a throwaway test PKI to " + dir.toAbsolutePath() + " (never use it in production)");
+    return 0;
+  }
+
+  private static int usage(PrintStream out, int status) {
+    out.println("""
+        usage: java -jar oms-receiver.jar COMMAND
+          serve              run the receiver; configured by OMS_* environment variables (see README)
+          demo               run the receiver against the ISO stand-in on this machine, with a test PKI
+          pki dev --out DIR  write a throwaway test PKI (ISO CA, push and server certificates) to DIR""");
+    return status;
+  }
+
+  static final class UsageException extends RuntimeException {
+    UsageException(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

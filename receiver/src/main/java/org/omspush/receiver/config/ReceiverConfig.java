@@ -1,0 +1,90 @@
+package org.omspush.receiver.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.omspush.claimcheck.push.PushIdentities;
+import org.omspush.receiver.tls.TlsFiles;
+import org.omspush.store.DatabaseUrl;
+
+/**
+ * Every setting of the receiver, read once at start-up from the environment. Names are fixed:
+ * the README, the Kubernetes manifests and the tests use the same ones.
+ *
+ * @param databaseUrl  null = embedded Postgres in {@code dataDir}
+ */
+public record ReceiverConfig(
+    DatabaseUrl databaseUrl,
+    Path dataDir,
+    String pushHost,
+    int pushPort,
+    String pushPath,
+    TlsFiles tls,
+    PushIdentities pushIdentities,
+    boolean requireSignature,
+    long maxBodyBytes,
+    long inflightBodyBytes,
+    String opsHost,
+    int opsPort,
+    int dbPoolSize,
+    int verifyThreads) {
+
+  public static final long MIB = 1024 * 1024;
+
+  /** The same settings on another database (tests and the demo hand over a server they started). */
+  public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
+    return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
+        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads);
+  }
+
+  public static ReceiverConfig fromEnvironment() {
+    return from(System.getenv());
+  }
+
+  public static ReceiverConfig from(Map<String, String> env) {
+    Settings s = new Settings(env);
+    DatabaseUrl db = null;
+    String url = s.string("OMS_DATABASE_URL", null);
+    if (url != null) {
+      try {
+        db = DatabaseUrl.parse(url);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("OMS_DATABASE_URL", e.getMessage());
+      }
+    }
+    String path = s.string("OMS_PUSH_PATH", "/iso/v1/push");
+    if (!path.startsWith("/")) {
+      throw new ConfigException("OMS_PUSH_PATH", "must start with /, not '" + path + "'");
+    }
+    TlsFiles tls = TlsFiles.load(
+        s.readableFile("OMS_TLS_CERT", "the receiver's server certificate chain (PEM)"),
+        s.readableFile("OMS_TLS_KEY", "the receiver's server private key (PEM, PKCS#8 or PKCS#1)"),
+        s.readableFile("OMS_TLS_CLIENT_CA", "the CA certificates (PEM) whose client certificates may push"));
+    PushIdentities identities;
+    try {
+      identities = PushIdentities.parse(s.required("OMS_PUSH_ALLOWED_SUBJECTS",
+          "the subject DNs of the ISO's push certificates (RFC 2253, separated by ;)"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("OMS_PUSH_ALLOWED_SUBJECTS", e.getMessage());
+    }
+    long maxBody = s.positive("OMS_MAX_BODY_BYTES", 8 * MIB);
+    // Bodies waiting or being verified share this budget, so a burst of large pushes queues
+    // instead of exhausting the heap.
+    long defaultInflight = Math.max(maxBody, Runtime.getRuntime().maxMemory() / 10);
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new ReceiverConfig(
+        db,
+        Path.of(s.string("OMS_DATA_DIR", "./oms-data")),
+        s.string("OMS_PUSH_HOST", "0.0.0.0"),
+        s.port("OMS_PUSH_PORT", 8443),
+        path,
+        tls,
+        identities,
+        s.bool("OMS_PUSH_REQUIRE_SIGNATURE", true),
+        maxBody,
+        s.positive("OMS_INFLIGHT_BODY_BYTES", defaultInflight),
+        s.string("OMS_OPS_HOST", "0.0.0.0"),
+        s.port("OMS_OPS_PORT", 9090),
+        (int) s.positive("OMS_DB_POOL_SIZE", 16),
+        (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)));
+  }
+}

@@ -1,0 +1,79 @@
+package org.omspush.receiver.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Typed reads of the environment, each failure naming its setting. */
+final class Settings {
+  private final Map<String, String> env;
+
+  Settings(Map<String, String> env) {
+    this.env = env;
+  }
+
+  String string(String name, String defaultValue) {
+    String v = env.get(name);
+    return v == null || v.isBlank() ? defaultValue : v.strip();
+  }
+
+  String required(String name, String what) {
+    String v = string(name, null);
+    if (v == null) {
+      throw new ConfigException(name, "not set; " + what);
+    }
+    return v;
+  }
+
+  int port(String name, int defaultValue) {
+    int p = (int) number(name, defaultValue);
+    if (p < 0 || p > 65535) {
+      throw new ConfigException(name, "'" + p + "' is not a TCP port (0-65535)");
+    }
+    return p;
+  }
+
+  long number(String name, long defaultValue) {
+    String v = string(name, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name, "'" + v + "' is not a whole number");
+    }
+  }
+
+  long positive(String name, long defaultValue) {
+    long n = number(name, defaultValue);
+    if (n < 1) {
+      throw new ConfigException(name, "must be 1 or more, not " + n);
+    }
+    return n;
+  }
+
+  boolean bool(String name, boolean defaultValue) {
+    String v = string(name, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+      case "true", "yes", "1", "on" -> true;
+      case "false", "no", "0", "off" -> false;
+      default -> throw new ConfigException(name, "'" + v + "' is not true or false");
+    };
+  }
+
+  /** A file that must exist and be readable now, not at the first request. */
+  Path readableFile(String name, String what) {
+    Path p = Path.of(required(name, what));
+    if (!Files.isRegularFile(p)) {
+      throw new ConfigException(name, "no such file: " + p);
+    }
+    if (!Files.isReadable(p)) {
+      throw new ConfigException(name, "cannot read " + p + " (permissions)");
+    }
+    return p;
+  }
+}

@@ -1,0 +1,63 @@
+package org.omspush.receiver.push;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Bytes of push bodies held in memory at once. A request waits, paused, until its body fits, so
+ * a burst of large pushes slows the receiver down instead of running it out of memory.
+ * First come, first served, so a large push is not starved by small ones.
+ */
+public final class InflightBudget {
+  private final long capacity;
+  private long used;
+  private final Deque<Waiter> waiting = new ArrayDeque<>();
+
+  private record Waiter(long bytes, Promise<Long> promise) {}
+
+  public InflightBudget(long capacity) {
+    this.capacity = capacity;
+  }
+
+  /** Completes with the bytes actually reserved (one body larger than the whole budget gets all of it). */
+  public Future<Long> acquire(long bytes) {
+    long want = Math.min(bytes, capacity);
+    Promise<Long> p = Promise.promise();
+    boolean now;
+    synchronized (this) {
+      now = waiting.isEmpty() && used + want <= capacity;
+      if (now) {
+        used += want;
+      } else {
+        waiting.add(new Waiter(want, p));
+      }
+    }
+    if (now) {
+      p.complete(want);
+    }
+    return p.future();
+  }
+
+  public void release(long bytes) {
+    Deque<Waiter> ready = new ArrayDeque<>();
+    synchronized (this) {
+      used -= bytes;
+      while (!waiting.isEmpty() && used + waiting.peek().bytes <= capacity) {
+        Waiter w = waiting.poll();
+        used += w.bytes;
+        ready.add(w);
+      }
+    }
+    ready.forEach(w -> w.promise.complete(w.bytes));
+  }
+
+  public synchronized long used() {
+    return used;
+  }
+
+  public synchronized int waiting() {
+    return waiting.size();
+  }
+}

@@ -1,0 +1,120 @@
+package org.omspush.receiver.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.omspush.isosim.pki.DevPki;
+import org.omspush.receiver.DevEnvironment;
+
+class ReceiverConfigTest {
+  @TempDir static Path dir;
+  static DevPki pki;
+
+  @BeforeAll
+  static void pki() {
+    pki = DevPki.generate(dir.resolve("pki"));
+  }
+
+  private static Map<String, String> env() {
+    return new HashMap<>(DevEnvironment.of(pki));
+  }
+
+  private static ConfigException failure(Map<String, String> env) {
+    try {
+      ReceiverConfig.from(env);
+    } catch (ConfigException e) {
+      return e;
+    }
+    throw new AssertionError("the configuration was accepted");
+  }
+
+  @Test
+  void defaults_follow_the_documented_values() {
+    Map<String, String> env = env();
+    env.remove("OMS_PUSH_PORT");
+    env.remove("OMS_OPS_PORT");
+    ReceiverConfig c = ReceiverConfig.from(env);
+    assertThat(c.pushPort()).isEqualTo(8443);
+    assertThat(c.opsPort()).isEqualTo(9090);
+    assertThat(c.pushPath()).isEqualTo("/iso/v1/push");
+    assertThat(c.maxBodyBytes()).isEqualTo(8L * 1024 * 1024);
+    assertThat(c.requireSignature()).isTrue();
+    assertThat(c.databaseUrl()).isNull();
+    assertThat(c.dataDir()).isEqualTo(Path.of("./oms-data"));
+  }
+
+  @Test
+  void missing_allow_list_names_the_setting() {
+    Map<String, String> env = env();
+    env.remove("OMS_PUSH_ALLOWED_SUBJECTS");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_ALLOWED_SUBJECTS: not set");
+  }
+
+  @Test
+  void empty_allow_list_is_a_start_up_error() {
+    Map<String, String> env = env();
+    env.put("OMS_PUSH_ALLOWED_SUBJECTS", " ; ");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_ALLOWED_SUBJECTS:");
+  }
+
+  @Test
+  void missing_or_unreadable_tls_files_name_the_setting() throws Exception {
+    Map<String, String> env = env();
+    env.remove("OMS_TLS_CERT");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_TLS_CERT: not set");
+
+    env = env();
+    env.put("OMS_TLS_KEY", dir.resolve("nope.pem").toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_TLS_KEY: no such file");
+
+    Path notPem = Files.writeString(dir.resolve("garbage.pem"), "hello");
+    env = env();
+    env.put("OMS_TLS_CLIENT_CA", notPem.toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_TLS_CLIENT_CA:");
+
+    env = env();
+    env.put("OMS_TLS_KEY", pki.receiverServer().certificateFile().toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_TLS_KEY:").hasMessageContaining("no PEM private key");
+  }
+
+  @Test
+  void bad_numbers_and_booleans_name_the_setting() {
+    Map<String, String> env = env();
+    env.put("OMS_PUSH_PORT", "eighty");
+    assertThat(failure(env)).hasMessage("OMS_PUSH_PORT: 'eighty' is not a whole number");
+    env = env();
+    env.put("OMS_OPS_PORT", "70000");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_OPS_PORT:");
+    env = env();
+    env.put("OMS_PUSH_REQUIRE_SIGNATURE", "maybe");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_REQUIRE_SIGNATURE:");
+    env = env();
+    env.put("OMS_MAX_BODY_BYTES", "0");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_MAX_BODY_BYTES:");
+  }
+
+  @Test
+  void bad_database_url_names_the_setting_and_hides_the_password() {
+    Map<String, String> env = env();
+    env.put("OMS_DATABASE_URL", "mysql://app:s3cret@db:3306/oms");
+    ConfigException e = failure(env);
+    assertThat(e).hasMessageStartingWith("OMS_DATABASE_URL:");
+    assertThat(e.getMessage()).doesNotContain("s3cret");
+  }
+
+  @Test
+  void database_url_is_parsed_when_set() {
+    Map<String, String> env = env();
+    env.put("OMS_DATABASE_URL", "postgresql://app:pw@db.example:5433/oms");
+    ReceiverConfig c = ReceiverConfig.from(env);
+    assertThat(c.databaseUrl().host()).isEqualTo("db.example");
+    assertThat(c.databaseUrl().port()).isEqualTo(5433);
+  }
+}
