@@ -1,0 +1,34 @@
+package org.omspush.store;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What the ingest path holds, for operators and the demo: messages, claims by state, market events. */
+public final class IngestSummary {
+  private static final String COUNTS = """
+      select 'messages stored' as what, count(*) as n from inbound_message
+      union all select 'duplicate pushes answered', coalesce(sum(duplicate_count), 0) from inbound_message
+      union all select 'duplicates with another body', coalesce(sum(conflict_count), 0) from inbound_message
+      union all select 'claims ' || state, count(*) from claim group by state
+      union all select 'market events ' || fanout_state, count(*) from market_event group by fanout_state
+      """;
+
+  private final Pool pool;
+
+  public IngestSummary(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Map<String, Long>> counts() {
+    return pool.query(COUNTS).execute().map(rows -> {
+      Map<String, Long> out = new LinkedHashMap<>();
+      for (Row r : rows) {
+        out.put(r.getString("what"), r.getLong("n"));
+      }
+      return out;
+    });
+  }
+}

@@ -1,0 +1,148 @@
+package org.omspush.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.Objects;
+
+/**
+ * The ingest path: stores one push, its message and its rows, in one transaction.
+ *
+ * <p>Every method returns at once and never blocks; the returned Future completes on the
+ * pool's context. A Future that succeeds means the rows are committed, so the push may be
+ * acknowledged. A Future that fails carries {@link StoreUnavailableException} (the database
+ * could not be reached or did not commit: answer 503, the ISO retries) or {@link
+ * StoreRejectedException} (the data itself is refused, nothing was written: answer 400).
+ *
+ * <p>Round trips per push: an outage change takes BEGIN, two statements and COMMIT; a market
+ * event takes one statement; a repeat of either, one more in the rare case that its first copy
+ * committed while the repeat was waiting for it. The SQL is in {@link PushSql}.
+ */
+public final class PushStore {
+
+  /** The retrieve service of an outage claim when the push names none (or has no claim check). */
+  public static final String DEFAULT_OUTAGE_SERVICE = "RetrieveOutageByClaimCheck_OMSv1_DocAttach_AP";
+
+  /** The retrieve service of a market-event claim check that names none. */
+  public static final String DEFAULT_MARKET_EVENT_SERVICE = "RetrieveMarketEventByClaimCheck_OMSv1_DocAttach_AP";
+
+  private final Pool pool;
+
+  public PushStore(Pool pool) {
+    this.pool = Objects.requireNonNull(pool, "pool");
+  }
+
+  /**
+   * Stores an outage status change and its claim: PENDING when it is the newest version known
+   * for the outage (older pending claims become SUPERSEDED), SUPERSEDED when a claim with the
+   * same or a newer version exists. A claim is written even without a claim check (token null:
+   * the worker retrieves by mRID).
+   */
+  public Future<StoreOutcome> storeOutageChange(InboundMessage m, OutageChange c) {
+    Objects.requireNonNull(m, "message");
+    Objects.requireNonNull(c, "outage change");
+    ClaimCheck check = c.claimCheck();
+    Tuple first = messageParams(m)
+        .addValue(c.outageMRID())
+        .addValue(c.outageType())
+        .addValue(c.version());
+    Future<StoreOutcome> stored = pool.withTransaction(conn -> conn
+        .preparedQuery(PushSql.INSERT_MESSAGE_LOCK_OUTAGE)
+        .execute(first)
+        .compose(rows -> {
+          Row row = single(rows);
+          Long messageRowId = row.getLong("new_message_id");
+          if (messageRowId == null) {
+            return repeatOutcome(conn, m, row.getBoolean("conflict"));
+          }
+          Tuple second = Tuple.tuple()
+              .addValue(messageRowId)
+              .addValue(c.outageMRID())
+              .addValue(c.outageType())
+              .addValue(c.version())
+              .addValue(c.status())
+              .addValue(c.previousStatus())
+              .addValue(c.lastModified())
+              .addValue(check == null ? null : check.token())
+              .addValue(check == null || check.service() == null ? DEFAULT_OUTAGE_SERVICE : check.service())
+              .addValue(check == null ? null : check.expires());
+          return conn.preparedQuery(PushSql.INSERT_OUTAGE_CLAIM).execute(second).map(StoreOutcome.STORED);
+        }));
+    return stored.recover(failure -> Future.failedFuture(StoreFailures.translate("storing outage change", failure)));
+  }
+
+  /**
+   * Stores a market event: READY when it carries no claim check, otherwise AWAITING_PAYLOAD
+   * together with a claim (kind MARKET_EVENT) for its claim check.
+   */
+  public Future<StoreOutcome> storeMarketEvent(InboundMessage m, MarketEvent e) {
+    Objects.requireNonNull(m, "message");
+    Objects.requireNonNull(e, "market event");
+    ClaimCheck check = e.claimCheck();
+    Tuple params = messageParams(m)
+        .addValue(e.eventId())
+        .addValue(e.eventType())
+        .addValue(e.market())
+        .addValue(e.tradeDate())
+        .addValue(e.eventTime())
+        .addValue(e.description())
+        .addValue(check != null)
+        .addValue(check == null ? null : check.token())
+        .addValue(check == null ? null : check.service() == null ? DEFAULT_MARKET_EVENT_SERVICE : check.service())
+        .addValue(check == null ? null : check.expires());
+    // One statement: atomic on its own, so no BEGIN/COMMIT round trips.
+    Future<StoreOutcome> stored = pool.withConnection(conn -> conn
+        .preparedQuery(PushSql.INSERT_MARKET_EVENT)
+        .execute(params)
+        .compose(rows -> {
+          Row row = single(rows);
+          if (row.getLong("new_message_id") != null) {
+            return Future.succeededFuture(StoreOutcome.STORED);
+          }
+          return repeatOutcome(conn, m, row.getBoolean("conflict"));
+        }));
+    return stored.recover(failure -> Future.failedFuture(StoreFailures.translate("storing market event", failure)));
+  }
+
+  /** Succeeds when the database answers a trivial query; for the readiness probe. */
+  public Future<Void> ping() {
+    return pool.query(PushSql.PING).execute()
+        .<Void>mapEmpty()
+        .recover(failure -> Future.failedFuture(StoreFailures.translate("ping", failure)));
+  }
+
+  /** A repeat was counted by the first statement ({@code conflict} non-null), or is counted now. */
+  private static Future<StoreOutcome> repeatOutcome(SqlConnection conn, InboundMessage m, Boolean conflict) {
+    if (conflict != null) {
+      return Future.succeededFuture(outcome(conflict));
+    }
+    // The first copy committed after the statement's snapshot was taken: count it now.
+    return conn.preparedQuery(PushSql.COUNT_REPEAT)
+        .execute(Tuple.of(m.messageId(), m.documentSha256()))
+        .map(rows -> outcome(single(rows).getBoolean("conflict")));
+  }
+
+  private static StoreOutcome outcome(boolean conflict) {
+    return conflict ? StoreOutcome.DUPLICATE_CONFLICT : StoreOutcome.DUPLICATE;
+  }
+
+  private static Tuple messageParams(InboundMessage m) {
+    return Tuple.tuple()
+        .addValue(m.messageId())
+        .addValue(m.action())
+        .addValue(m.clientDn())
+        .addValue(m.documentSha256())
+        .addValue(m.rawXml() == null ? null : Buffer.buffer(m.rawXml()));
+  }
+
+  private static Row single(RowSet<Row> rows) {
+    if (rows.size() != 1) {
+      throw new IllegalStateException("expected one row, got " + rows.size());
+    }
+    return rows.iterator().next();
+  }
+}

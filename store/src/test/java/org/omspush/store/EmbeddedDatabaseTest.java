@@ -1,0 +1,168 @@
+package org.omspush.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.omspush.store.Pushes.await;
+import static org.omspush.store.Pushes.failureOf;
+import static org.omspush.store.Pushes.message;
+import static org.omspush.store.Pushes.outage;
+import static org.omspush.store.testing.TestDatabase.count;
+import static org.omspush.store.testing.TestDatabase.rows;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EmbeddedDatabaseTest {
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  void pool_recovers_by_itself_after_postgres_restarts_and_keeps_the_data() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(dataDir, 0)) {
+      int port = db.port();
+      Migrations.migrate(db.url());
+      Pool pool = Pools.create(vertx, db.url(), 4);
+      PushStore store = new PushStore(pool);
+      assertThat(await(store.storeOutageChange(message("m-1", "doc"), outage("OUT-1", 1)))).isEqualTo(StoreOutcome.STORED);
+
+      db.stop();
+      assertThat(failureOf(store.storeOutageChange(message("m-2", "doc"), outage("OUT-1", 2))))
+          .isInstanceOf(StoreUnavailableException.class);
+      assertThat(failureOf(store.ping())).isInstanceOf(StoreUnavailableException.class);
+
+      db.start();
+      assertThat(db.port()).isEqualTo(port);
+      assertThat(eventually(() -> store.storeOutageChange(message("m-2", "doc"), outage("OUT-1", 2)), Duration.ofSeconds(10)))
+          .isEqualTo(StoreOutcome.STORED);
+      assertThat(count(db.url(), "inbound_message")).isEqualTo(2);
+      assertThat(count(db.url(), "claim", "state = 'PENDING'")).isEqualTo(1);
+      await(pool.close());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  @Test
+  void every_acknowledged_push_survives_a_postgres_restart_under_load() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(dataDir, 0, false)) {
+      Migrations.migrate(db.url());
+      Pool pool = Pools.create(vertx, db.url(), 8);
+      PushStore store = new PushStore(pool);
+      Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+      Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+      AtomicInteger acknowledgedAfterRestart = new AtomicInteger();
+      AtomicBoolean restarted = new AtomicBoolean();
+      Semaphore inFlight = new Semaphore(16);
+      long restartAt = System.nanoTime() + Duration.ofMillis(400).toNanos();
+      long endAt = restartAt + Duration.ofMillis(2500).toNanos();
+      Thread restarter = new Thread(() -> {
+        sleepUntil(restartAt);
+        db.stop();
+        sleepUntil(restartAt + Duration.ofMillis(500).toNanos());
+        db.start();
+        restarted.set(true);
+      });
+      restarter.start();
+      for (int i = 0; System.nanoTime() < endAt; i++) {
+        inFlight.acquire();
+        String id = "load-" + i;
+        Future<StoreOutcome> push = i % 3 == 0
+            ? store.storeMarketEvent(message(id, id), Pushes.marketEvent("E-" + i, null))
+            : store.storeOutageChange(message(id, id), outage("OUT-" + (i % 7), i));
+        push.toCompletionStage().whenComplete((outcome, failure) -> {
+          if (failure == null) {
+            acknowledged.add(id);
+            if (restarted.get()) {
+              acknowledgedAfterRestart.incrementAndGet();
+            }
+          } else {
+            failures.add(failure);
+          }
+          inFlight.release();
+        });
+      }
+      inFlight.acquire(16);
+      restarter.join();
+      await(pool.close());
+
+      assertThat(failures).as("failures while Postgres was down").isNotEmpty()
+          .allSatisfy(f -> assertThat(f).isInstanceOf(StoreUnavailableException.class));
+      assertThat(acknowledgedAfterRestart.get()).as("pushes acknowledged after the restart").isPositive();
+      Set<String> stored = rows(db.url(), "SELECT message_id FROM inbound_message").stream()
+          .map(row -> (String) row.get("message_id"))
+          .collect(Collectors.toSet());
+      assertThat(stored).containsAll(acknowledged);
+      for (int outage = 0; outage < 7; outage++) {
+        assertThat(count(db.url(), "claim", "outage_mrid = ? AND state = 'PENDING'", "OUT-" + outage)).isLessThanOrEqualTo(1);
+      }
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  private static void sleepUntil(long nanoTime) {
+    long millis = Duration.ofNanos(nanoTime - System.nanoTime()).toMillis();
+    if (millis > 0) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Test
+  void embedded_server_is_durable_and_listens_on_loopback_only() {
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(dataDir, 0)) {
+      assertThat(rows(db.url(), "SELECT current_setting('listen_addresses') AS listen,"
+          + " current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sync,"
+          + " current_setting('unix_socket_directories') AS sockets, current_database() AS db"))
+          .containsExactly(Map.of("listen", "localhost", "fsync", "on", "sync", "on", "sockets", "", "db", "oms"));
+      assertThat(db.url().host()).isEqualTo("127.0.0.1");
+    }
+  }
+
+  @Test
+  void data_directory_is_kept_between_runs() {
+    int port;
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(dataDir, 0)) {
+      port = db.port();
+      Migrations.migrate(db.url());
+    }
+    try (EmbeddedDatabase again = EmbeddedDatabase.start(dataDir, port)) {
+      assertThat(Migrations.migrate(again.url())).isZero();
+      assertThat(count(again.url(), "inbound_message")).isZero();
+    }
+  }
+
+  /** Retries while the store answers "unavailable" (the pool may still hold a connection from before). */
+  private static <T> T eventually(java.util.function.Supplier<Future<T>> action, Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (true) {
+      try {
+        return await(action.get());
+      } catch (AssertionError e) {
+        if (!(e.getCause() instanceof StoreUnavailableException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+}
