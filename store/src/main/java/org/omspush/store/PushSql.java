@@ -118,6 +118,20 @@ final class PushSql {
           FROM new_event
          WHERE $12::boolean
         RETURNING id
+      ), published AS (
+        -- Without a claim check the push is the whole event: it goes to the outbox now.
+        INSERT INTO event (id, type, subject, time, market, event_type, data, inbound_message_id)
+        SELECT gen_random_uuid(), 'market.event', $8::text || '/' || $9::date::text, $10::timestamptz,
+               $8::text, $7::text,
+               jsonb_strip_nulls(jsonb_build_object(
+                 'eventId', $6::text, 'eventType', $7::text, 'market', $8::text,
+                 'tradeDate', $9::date::text,
+                 'eventTime', to_char($10::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'description', $11::text, 'messageId', $1::text)),
+               inbound_message_id
+          FROM new_event
+         WHERE NOT $12::boolean
+        RETURNING id
       ), repeat AS (
         UPDATE inbound_message
            SET duplicate_count = duplicate_count + 1,
@@ -129,6 +143,7 @@ final class PushSql {
       SELECT (SELECT id FROM new_message) AS new_message_id,
              (SELECT id FROM new_event) AS market_event_id,
              (SELECT id FROM new_claim) AS claim_id,
+             (SELECT id FROM published) AS event_id,
              (SELECT conflict FROM repeat) AS conflict
       """;
 

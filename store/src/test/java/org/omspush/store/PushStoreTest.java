@@ -107,6 +107,28 @@ class PushStoreTest {
   }
 
   @Test
+  void market_event_without_claim_check_is_published_to_the_outbox_in_the_same_transaction() {
+    await(store.storeMarketEvent(message("m-9", "event"), marketEvent("E-9", null)));
+
+    Map<String, Object> event = rows(db, "SELECT type, subject, market, event_type, data::text AS data, "
+        + "time = '2026-11-21T18:00:00Z'::timestamptz AS time_ok FROM event").get(0);
+    assertThat(event).containsEntry("type", "market.event").containsEntry("subject", "DAM/2026-11-22")
+        .containsEntry("market", "DAM").containsEntry("event_type", "MARKET_CLOSED").containsEntry("time_ok", true);
+    assertThat((String) event.get("data")).contains("\"eventId\": \"E-9\"")
+        .contains("\"tradeDate\": \"2026-11-22\"")
+        .contains("\"eventTime\": \"2026-11-21T18:00:00.000Z\"")
+        .contains("\"description\": \"Day-ahead market closed\"")
+        .contains("\"messageId\": \"m-9\"");
+  }
+
+  @Test
+  void market_event_with_claim_check_is_not_published_before_its_payload_is_redeemed() {
+    ClaimCheck check = new ClaimCheck("tok-E-3", PushStore.DEFAULT_MARKET_EVENT_SERVICE, Pushes.MODIFIED);
+    await(store.storeMarketEvent(message("m-3", "event"), marketEvent("E-3", check)));
+    assertThat(count(db, "event")).isZero();
+  }
+
+  @Test
   void market_event_with_claim_check_awaits_its_payload_with_a_claim() {
     ClaimCheck check = new ClaimCheck("tok-E-2", PushStore.DEFAULT_MARKET_EVENT_SERVICE, Pushes.MODIFIED);
 
