@@ -26,7 +26,7 @@ import org.w3c.dom.Element;
  * application (see shared/design/wss4j-notes.md): one signature, over soap:Body and CAISOWSHeader,
  * made with the certificate the TLS client presented.
  */
-final class PushSignature {
+public final class PushSignature {
   private static final WSSConfig CONFIG;
   private static final AlgorithmSuite ALGORITHMS;
   private static final Crypto CERTIFICATE_FACTORY_ONLY = new Merlin();
@@ -65,6 +65,17 @@ final class PushSignature {
    */
   static X509Certificate verify(Document doc, Element security, Element body, Element caisoHeader,
       X509Certificate tlsClient, String messageId) throws PushRejectedException {
+    return verify(security, List.of(body, caisoHeader), tlsClient, messageId);
+  }
+
+  /**
+   * Verifies the one signature in {@code security}, that it covers every element of
+   * {@code mustCover}, and that it was made with {@code expectedSigner} (the certificate the TLS
+   * peer proved it holds). Also used for the ISO's signed answers to retrieves.
+   */
+  public static X509Certificate verify(Element security, List<Element> mustCover, X509Certificate expectedSigner,
+      String messageId) throws PushRejectedException {
+    X509Certificate tlsClient = expectedSigner;
     checkSecurityHeaderHoldsOnlyTokenAndSignature(security, messageId);
 
     RequestData data = new RequestData();
@@ -94,12 +105,14 @@ final class PushSignature {
       throw refused(PushFault.Reason.SIGNATURE_INVALID,
           "Exactly one signature is expected, found " + signatures.size(), messageId, null);
     }
-    try {
-      SignatureUtils.verifySignedElement(body, result.getResults());
-      SignatureUtils.verifySignedElement(caisoHeader, result.getResults());
-    } catch (WSSecurityException e) {
-      throw refused(PushFault.Reason.SIGNATURE_INVALID,
-          "The signature must cover soap:Body and CAISOWSHeader, each referenced by its wsu:Id", messageId, e);
+    for (Element covered : mustCover) {
+      try {
+        SignatureUtils.verifySignedElement(covered, result.getResults());
+      } catch (WSSecurityException e) {
+        throw refused(PushFault.Reason.SIGNATURE_INVALID, "The signature must cover " + covered.getLocalName()
+            + (mustCover.size() > 1 ? " (soap:Body and CAISOWSHeader, each referenced by its wsu:Id)" : ""),
+            messageId, e);
+      }
     }
     WSSecurityEngineResult signature = signatures.get(0);
     X509Certificate signer = (X509Certificate) signature.get(WSSecurityEngineResult.TAG_X509_CERTIFICATE);
@@ -110,7 +123,7 @@ final class PushSignature {
     // Whatever KeyInfo names, only the certificate the TLS client proved it holds may sign.
     if (!signer.equals(tlsClient)) {
       throw refused(PushFault.Reason.SIGNER_MISMATCH, "The message is signed by " + signer.getSubjectX500Principal()
-          .getName() + ", not by the TLS client certificate", messageId, null);
+          .getName() + ", not by the certificate of the TLS peer", messageId, null);
     }
     return signer;
   }

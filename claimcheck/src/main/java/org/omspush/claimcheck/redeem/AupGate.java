@@ -1,0 +1,54 @@
+package org.omspush.claimcheck.redeem;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.function.BooleanSupplier;
+import org.omspush.claimcheck.retrieve.IsoIdentity;
+import org.omspush.store.RedemptionStore;
+
+/**
+ * Waits for and takes the AUP gate of one (identity, service). The gate is a row moved forward
+ * by one conditional statement on the database clock, so it holds across every replica; this
+ * class only sleeps until the database says the gate opens.
+ */
+public final class AupGate {
+  private final Vertx vertx;
+  private final RedemptionStore store;
+  private final RedemptionSettings settings;
+  private final MeterRegistry metrics;
+
+  public AupGate(Vertx vertx, RedemptionStore store, RedemptionSettings settings, MeterRegistry metrics) {
+    this.vertx = vertx;
+    this.store = store;
+    this.settings = settings;
+    this.metrics = metrics;
+  }
+
+  /** Completes true once taken (call now), false when the ISO refused the service for this identity. */
+  public Future<Boolean> take(IsoIdentity identity, String service, BooleanSupplier stopping) {
+    Promise<Boolean> done = Promise.promise();
+    Timer.Sample waiting = Timer.start(metrics);
+    attempt(identity, service, stopping, done);
+    return done.future()
+        .onSuccess(taken -> waiting.stop(metrics.timer("oms.aup.gate.wait", "service", service)));
+  }
+
+  private void attempt(IsoIdentity identity, String service, BooleanSupplier stopping, Promise<Boolean> done) {
+    if (stopping.getAsBoolean()) {
+      done.tryFail("stopping");
+      return;
+    }
+    store.takeGate(identity.gateKey(), service, settings.gateInterval()).onSuccess(g -> {
+      if (g.taken()) {
+        done.complete(true);
+      } else if (g.refused()) {
+        done.complete(false);
+      } else {
+        vertx.setTimer(Math.max(1, g.waitFor().toMillis()), t -> attempt(identity, service, stopping, done));
+      }
+    }).onFailure(done::fail);
+  }
+}

@@ -1,0 +1,343 @@
+package org.omspush.claimcheck.redeem;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
+import org.omspush.claimcheck.push.Ns;
+import org.omspush.claimcheck.retrieve.AnswerReader;
+import org.omspush.claimcheck.retrieve.IsoIdentity;
+import org.omspush.claimcheck.retrieve.RequestSigner;
+import org.omspush.claimcheck.retrieve.RetrieveAnswer;
+import org.omspush.claimcheck.retrieve.RetrieveClient;
+import org.omspush.claimcheck.retrieve.RetrieveServices;
+import org.omspush.store.ClaimToRedeem;
+import org.omspush.store.RedemptionStore;
+import org.omspush.store.RetrievedDocument;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.w3c.dom.Element;
+
+/**
+ * Redeems claim checks: one lane per (identity, service), each leasing a claim, taking the AUP
+ * gate on the database clock, calling the ISO and storing what came back. Any number of
+ * replicas may run it on one database; the gate rows keep the AUP, the leases keep a claim
+ * with one worker at a time.
+ */
+public final class RedemptionWorker extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(RedemptionWorker.class);
+
+  private final RedemptionStore store;
+  private final RetrieveClient client;
+  private final List<IsoIdentity> identities;
+  private final RedemptionSettings settings;
+  private final WorkerExecutor workers;
+  private final MeterRegistry metrics;
+  private final String owner;
+  private final CatchUp catchUp;
+  private final AupGate aupGate;
+  private final RandomGenerator random = RandomGenerator.getDefault();
+  private final List<Lane> lanes = new ArrayList<>();
+  private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
+
+  /** One (identity, service) pair: its own gate, its own loop. */
+  private final class Lane {
+    final IsoIdentity identity;
+    final String service;
+    final RequestSigner signer;
+    boolean running;
+    boolean wakeRequested;
+    long idleTimer = -1;
+
+    Lane(IsoIdentity identity, String service) {
+      this.identity = identity;
+      this.service = service;
+      this.signer = new RequestSigner(identity.certificate(), identity.privateKey());
+    }
+  }
+
+  public RedemptionWorker(RedemptionStore store, RetrieveClient client, List<IsoIdentity> identities,
+      RedemptionSettings settings, WorkerExecutor workers, MeterRegistry metrics, String owner, CatchUp catchUp, AupGate aupGate) {
+    this.store = store;
+    this.client = client;
+    this.identities = identities;
+    this.settings = settings;
+    this.workers = workers;
+    this.metrics = metrics;
+    this.owner = owner;
+    this.catchUp = catchUp;
+    this.aupGate = aupGate;
+  }
+
+  @Override
+  public Future<?> start() {
+    for (IsoIdentity id : identities) {
+      for (String service : List.of(RetrieveServices.OUTAGE_BY_CLAIM_CHECK,
+          RetrieveServices.MARKET_EVENT_BY_CLAIM_CHECK)) {
+        if (id.serves(service)) {
+          lanes.add(new Lane(id, service));
+          AtomicInteger flag = new AtomicInteger();
+          refused.put(id.gateKey() + "|" + service, flag);
+          metrics.gauge("oms.iso.service.refused", io.micrometer.core.instrument.Tags.of("service", service,
+              "identity", id.subjectDn()), flag);
+        }
+      }
+    }
+    lanes.forEach(this::run);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    return Future.succeededFuture();
+  }
+
+  /** A hint that a claim of this service (or of any, when null) is due: lanes stop idling. */
+  public void wake(String service) {
+    context.runOnContext(v -> {
+      for (Lane lane : lanes) {
+        if (service == null || service.equals(lane.service)) {
+          if (lane.running) {
+            lane.wakeRequested = true;
+          } else if (lane.idleTimer >= 0) {
+            vertx.cancelTimer(lane.idleTimer);
+            lane.idleTimer = -1;
+            run(lane);
+          }
+        }
+      }
+    });
+  }
+
+  private void run(Lane lane) {
+    if (stopping || lane.running) {
+      return;
+    }
+    lane.running = true;
+    lane.wakeRequested = false;
+    store.leaseNext(lane.service, owner, settings.lease())
+        .compose(next -> next.isEmpty() ? Future.succeededFuture(false) : redeem(lane, next.get()).map(true))
+        .onComplete(ar -> {
+          lane.running = false;
+          if (ar.failed()) {
+            log.warn("redemption lane {} failed: {}; retrying after the poll interval", lane.service,
+                ar.cause().getMessage());
+          }
+          boolean worked = ar.succeeded() && ar.result();
+          if (stopping) {
+            return;
+          }
+          if (worked || lane.wakeRequested) {
+            run(lane);
+          } else {
+            lane.idleTimer = vertx.setTimer(settings.pollInterval().toMillis(), t -> {
+              lane.idleTimer = -1;
+              run(lane);
+            });
+          }
+        });
+  }
+
+  private Future<Void> redeem(Lane lane, ClaimToRedeem first) {
+    if (first.showsVersionGap() && catchUp != null) {
+      catchUp.requestSoon("outage " + first.outageMRID() + " version " + first.version()
+          + " arrived with no claim for the version before it");
+    }
+    long renewEvery = Math.max(1000, settings.lease().toMillis() / 3);
+    ClaimToRedeem[] current = {first};
+    long renewer = vertx.setPeriodic(renewEvery, t -> store.renewLease(current[0].id(), owner, settings.lease()));
+    return sign(lane, first)
+        .compose(request -> gate(lane)
+            .compose(taken -> {
+              if (!taken) {
+                // 403 earlier: the service is refused for this identity until an operator clears it.
+                return store.retryLater(first.id(), owner, Duration.ofMinutes(5), null, false, settings.maxAttempts())
+                    .<Void>mapEmpty();
+              }
+              long gateTaken = System.nanoTime();
+              return store.stillOurs(first.id(), owner).compose(ours -> {
+                if (ours) {
+                  return send(lane, first, request, gateTaken);
+                }
+                // Superseded while waiting: the slot goes to the next claim instead of being wasted.
+                return store.leaseNext(lane.service, owner, settings.lease()).compose(next -> {
+                  if (next.isEmpty()) {
+                    return Future.<Void>succeededFuture();
+                  }
+                  current[0] = next.get();
+                  return sign(lane, next.get()).compose(r -> send(lane, next.get(), r, gateTaken));
+                });
+              });
+            }))
+        .eventually(() -> {
+          vertx.cancelTimer(renewer);
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<byte[]> sign(Lane lane, ClaimToRedeem claim) {
+    return workers.executeBlocking(() -> lane.signer.sign(body -> {
+      String ns = Ns.OMS_PUSH_V1;
+      Element req = body.getOwnerDocument().createElementNS(ns, "RetrieveByClaimCheck");
+      req.setAttributeNS("http://www.w3.org/2000/xmlns/", "xmlns", ns);
+      body.appendChild(req);
+      Element value;
+      if (claim.byKey()) {
+        value = body.getOwnerDocument().createElementNS(ns, claim.isOutage() ? "outageMRID" : "eventId");
+        value.setTextContent(claim.isOutage() ? claim.outageMRID() : claim.eventId());
+      } else {
+        value = body.getOwnerDocument().createElementNS(ns, "token");
+        value.setTextContent(claim.token());
+      }
+      req.appendChild(value);
+    }), false);
+  }
+
+  private Future<Boolean> gate(Lane lane) {
+    return aupGate.take(lane.identity, lane.service, () -> stopping).onSuccess(taken ->
+        refused.get(lane.identity.gateKey() + "|" + lane.service).set(taken ? 0 : 1));
+  }
+
+  private Future<Void> send(Lane lane, ClaimToRedeem claim, byte[] request, long gateTaken) {
+    long late = (System.nanoTime() - gateTaken) / 1_000_000;
+    if (late > settings.aupMargin().toMillis() / 2) {
+      // Too long since the gate was taken (a pause): sending now could land inside the next window.
+      log.warn("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken", claim.id(), late);
+      return store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()).mapEmpty();
+    }
+    Timer.Sample call = Timer.start(metrics);
+    return client.call(lane.identity, lane.service, request, false).compose(answer -> {
+      call.stop(metrics.timer("oms.retrieve.latency", "service", lane.service));
+      metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
+      return handle(lane, claim, answer);
+    });
+  }
+
+  private static String outcome(RetrieveAnswer a) {
+    if (a instanceof RetrieveAnswer.Document) {
+      return "document";
+    } else if (a instanceof RetrieveAnswer.AupPage) {
+      return "aup_page";
+    } else if (a instanceof RetrieveAnswer.Forbidden) {
+      return "forbidden";
+    } else if (a instanceof RetrieveAnswer.Fault) {
+      return "fault";
+    } else if (a instanceof RetrieveAnswer.Transient) {
+      return "transient";
+    } else if (a instanceof RetrieveAnswer.Rejected) {
+      return "rejected";
+    }
+    return "changes";
+  }
+
+  private Future<Void> handle(Lane lane, ClaimToRedeem claim, RetrieveAnswer answer) {
+    String service = lane.service;
+    if (answer instanceof RetrieveAnswer.Document d) {
+      Optional<RetrievedDocument> doc = toDocument(claim, d);
+      if (doc.isEmpty()) {
+        return retry(claim, "the document does not match the claim (mRID, event or an older version)");
+      }
+      return store.complete(claim, owner, doc.get()).map(c -> {
+        log.info("claim {} redeemed ({}): {} claims, event {}", claim.id(), describe(claim), c.redeemed(),
+            c.published() ? "published" : "already published by a newer version");
+        return (Void) null;
+      });
+    }
+    if (answer instanceof RetrieveAnswer.AupPage p) {
+      metrics.counter("oms.aup.pages", "service", service).increment();
+      log.warn("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits", service,
+          p.httpStatus(), claim.id());
+      return store.aupPageSeen(lane.identity.gateKey(), service, settings.gateInterval())
+          .compose(v -> store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()))
+          .mapEmpty();
+    }
+    if (answer instanceof RetrieveAnswer.Forbidden f) {
+      log.error("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator clears "
+          + "aup_gate.refused_at", service, lane.identity.subjectDn(), f.description());
+      return store.refuseService(lane.identity.gateKey(), service, f.description())
+          .compose(v -> store.retryLater(claim.id(), owner, Duration.ofMinutes(5), "403: " + f.description(), false,
+              settings.maxAttempts()))
+          .mapEmpty();
+    }
+    if (answer instanceof RetrieveAnswer.Fault f) {
+      if (f.tokenUnusable() && !claim.byKey()) {
+        log.info("claim {}: token refused by the ISO ({}); asking by key instead", claim.id(), f.description());
+        return store.useKeyLookup(claim.id(), owner, f.description());
+      }
+      return retry(claim, "ISO fault: " + f.description());
+    }
+    if (answer instanceof RetrieveAnswer.Transient t) {
+      return retry(claim, t.reason());
+    }
+    if (answer instanceof RetrieveAnswer.Rejected r) {
+      log.warn("claim {}: answer rejected: {}", claim.id(), r.reason());
+      return retry(claim, r.reason());
+    }
+    return retry(claim, "unexpected answer");
+  }
+
+  private Future<Void> retry(ClaimToRedeem claim, String error) {
+    Duration delay = settings.backoff(claim.attempts() + 1, random);
+    return store.retryLater(claim.id(), owner, delay, error, true, settings.maxAttempts()).map(r -> {
+      if ("DEAD".equals(r.state())) {
+        metrics.counter("oms.claims.dead").increment();
+        log.error("claim {} ({}) is DEAD after {} attempts: {}", claim.id(), describe(claim), r.attempts(), error);
+      } else {
+        log.warn("claim {} ({}) attempt {} failed: {}; next in {} s", claim.id(), describe(claim), r.attempts(), error,
+            delay.toSeconds());
+      }
+      return null;
+    });
+  }
+
+  private static String describe(ClaimToRedeem c) {
+    return c.isOutage() ? "outage " + c.outageMRID() + " v" + c.version() : "market event " + c.eventId();
+  }
+
+  /** Checks the document answers the claim: same outage (or event), never an older version. */
+  static Optional<RetrievedDocument> toDocument(ClaimToRedeem claim, RetrieveAnswer.Document d) {
+    Element root = d.root();
+    if (!Ns.OMS_PUSH_V1.equals(root.getNamespaceURI())) {
+      return Optional.empty();
+    }
+    try {
+      if (claim.isOutage()) {
+        if (!"OutageDocument".equals(root.getLocalName())) {
+          return Optional.empty();
+        }
+        String mrid = AnswerReader.text(root, "outageMRID");
+        long version = Long.parseLong(AnswerReader.text(root, "version"));
+        if (!claim.outageMRID().equals(mrid) || version < claim.version()) {
+          return Optional.empty();
+        }
+        String type = AnswerReader.text(root, "outageType");
+        String status = AnswerReader.text(root, "status");
+        String modified = AnswerReader.text(root, "lastModified");
+        return Optional.of(new RetrievedDocument(mrid, type == null ? claim.outageType() : type, version,
+            status == null ? claim.status() : status,
+            modified == null ? claim.lastModified() : OffsetDateTime.parse(modified), d.xmlGzip(), d.size(),
+            d.sha256()));
+      }
+      if (!"MarketEventDocument".equals(root.getLocalName())
+          || !claim.eventId().equals(AnswerReader.text(root, "eventId"))) {
+        return Optional.empty();
+      }
+      return Optional.of(new RetrievedDocument(null, null, null, null, null, d.xmlGzip(), d.size(), d.sha256()));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+}

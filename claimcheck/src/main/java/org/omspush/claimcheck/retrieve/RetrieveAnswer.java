@@ -1,0 +1,36 @@
+package org.omspush.claimcheck.retrieve;
+
+import java.util.List;
+import org.w3c.dom.Element;
+
+/** What one retrieve call came back with. Only {@link Document} and {@link Changes} carry data. */
+public sealed interface RetrieveAnswer {
+
+  /** A verified attachment: the uncompressed XML's root element, and the bytes as the ISO sent them. */
+  record Document(Element root, byte[] xmlGzip, long size, String sha256) implements RetrieveAnswer {}
+
+  /** A page of RetrieveOutageChanges: the OutageStatusChange elements, oldest first. */
+  record Changes(List<Element> changes, boolean more, String cursor) implements RetrieveAnswer {}
+
+  /** The ISO's AUP page (429, or 200 with text/html): not a failure, the gate moves forward. */
+  record AupPage(int httpStatus) implements RetrieveAnswer {}
+
+  /** 403: this certificate has no access to the service. Not retryable; an alert. */
+  record Forbidden(String description) implements RetrieveAnswer {}
+
+  /** A signed SOAP Fault whose Event says why (e.g. an expired or unknown token). */
+  record Fault(int httpStatus, String description) implements RetrieveAnswer {
+    /** The token cannot be redeemed any more: ask by key instead. */
+    public boolean tokenUnusable() {
+      String d = description == null ? "" : description.toLowerCase(java.util.Locale.ROOT);
+      return d.contains("token") && (d.contains("expired") || d.contains("unknown") || d.contains("not found")
+          || d.contains("invalid"));
+    }
+  }
+
+  /** Worth retrying later: 5xx without a usable fault, a timeout, a refused connection. */
+  record Transient(String reason) implements RetrieveAnswer {}
+
+  /** The answer cannot be accepted: bad hash, bad signature, not what was asked for. Retried, never stored. */
+  record Rejected(String reason) implements RetrieveAnswer {}
+}

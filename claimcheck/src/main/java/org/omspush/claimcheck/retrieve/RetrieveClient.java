@@ -1,0 +1,123 @@
+package org.omspush.claimcheck.retrieve;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Calls the ISO's retrieve services: mutual TLS with the identity's certificate, the ISO's
+ * server certificate verified against {@code OMS_ISO_CA}, signed SOAP requests, answers read
+ * and checked off the event loop. It never decides when to call: the AUP gate does.
+ */
+public final class RetrieveClient implements AutoCloseable {
+  private final Vertx vertx;
+  private final URI baseUrl;
+  private final Map<String, HttpClient> clients = new HashMap<>();
+  private final WorkerExecutor workers;
+  private final AnswerReader reader;
+  private final Duration timeout;
+  private final long maxAnswerBytes;
+
+  public RetrieveClient(Vertx vertx, URI baseUrl, Path isoCa, List<IsoIdentity> identities, WorkerExecutor workers,
+      AnswerReader reader, Duration timeout, long maxPayloadBytes) {
+    this.vertx = vertx;
+    this.baseUrl = baseUrl;
+    this.workers = workers;
+    this.reader = reader;
+    this.timeout = timeout;
+    // base64 of gzip is at most a third larger than the gzip, and gzip of XML is smaller than the XML.
+    this.maxAnswerBytes = maxPayloadBytes * 2 + 1024 * 1024;
+    for (IsoIdentity id : identities) {
+      HttpClientOptions options = new HttpClientOptions()
+          .setSsl("https".equalsIgnoreCase(baseUrl.getScheme()))
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(id.certificateFile().toString())
+              .setKeyPath(id.keyFile().toString()))
+          .setTrustOptions(new PemTrustOptions().addCertPath(isoCa.toString()))
+          .setVerifyHost(true)
+          .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+          .setConnectTimeout((int) Math.min(timeout.toMillis(), 30_000))
+          .setKeepAlive(true);
+      clients.put(id.gateKey(), vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(2)));
+    }
+  }
+
+  public URI serviceUrl(String service) {
+    String base = baseUrl.toString().replaceAll("/+$", "");
+    return URI.create(base + "/sst/oms/" + service);
+  }
+
+  /** Sends an already signed request; every failure comes back as an answer, never a failed future. */
+  public Future<RetrieveAnswer> call(IsoIdentity identity, String service, byte[] signedRequest,
+      boolean expectChanges) {
+    HttpClient client = clients.get(identity.gateKey());
+    URI url = serviceUrl(service);
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setAbsoluteURI(url.toString())
+        .setIdleTimeout(timeout.toMillis())
+        .putHeader("Content-Type", "text/xml; charset=utf-8")
+        .putHeader("SOAPAction", "\"" + service + "\"");
+    return client.request(options)
+        .compose(req -> req.send(Buffer.buffer(signedRequest)))
+        .compose(res -> {
+          X509Certificate isoServer = peer(res.request().connection());
+          long declared = parseLength(res.getHeader("Content-Length"));
+          if (declared > maxAnswerBytes) {
+            res.request().connection().close();
+            return Future.succeededFuture(
+                (RetrieveAnswer) new RetrieveAnswer.Rejected("answer of " + declared + " bytes is over the limit"));
+          }
+          String contentType = res.getHeader("Content-Type");
+          int status = res.statusCode();
+          return res.body().compose(body -> {
+            if (body.length() > maxAnswerBytes) {
+              return Future.succeededFuture(new RetrieveAnswer.Rejected("answer over the limit"));
+            }
+            byte[] bytes = body.getBytes();
+            return workers.executeBlocking(() -> reader.read(status, contentType, bytes, isoServer, expectChanges),
+                false);
+          });
+        })
+        .recover(e -> Future.succeededFuture(new RetrieveAnswer.Transient(
+            e.getClass().getSimpleName() + ": " + (e.getMessage() == null ? "no detail" : e.getMessage()))));
+  }
+
+  private static X509Certificate peer(io.vertx.core.http.HttpConnection connection) {
+    try {
+      List<Certificate> chain = connection.peerCertificates();
+      return chain == null || chain.isEmpty() ? null : (X509Certificate) chain.get(0);
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
+  private static long parseLength(String header) {
+    try {
+      return header == null ? -1 : Long.parseLong(header.strip());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public void close() {
+    clients.values().forEach(HttpClient::close);
+  }
+}

@@ -1,0 +1,218 @@
+package org.omspush.store;
+
+/**
+ * Every SQL statement of redemption and of the AUP gate. Times are the database clock's: a
+ * lease or a gate means the same on every replica.
+ */
+final class RedemptionSql {
+  private RedemptionSql() {}
+
+  /**
+   * Leases the next due claim of a service. $1 service, $2 owner, $3 lease seconds. A claim
+   * whose lease ran out (its worker died) is due again.
+   */
+  static final String LEASE_NEXT = """
+      WITH next AS (
+        SELECT id FROM claim
+         WHERE state = 'PENDING' AND service = $1 AND next_attempt_at <= now()
+           AND (lease_until IS NULL OR lease_until < now())
+         ORDER BY next_attempt_at, id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED
+      )
+      UPDATE claim c
+         SET lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now(),
+             -- a token past its expiry is not worth a call: ask by key
+             lookup = CASE WHEN c.expires_at IS NOT NULL AND c.expires_at < now() THEN 'KEY' ELSE c.lookup END
+        FROM next
+       WHERE c.id = next.id
+      RETURNING c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
+                c.last_modified, c.token, c.lookup, c.service, c.attempts, c.market_event_id,
+                (c.expires_at IS NOT NULL AND c.expires_at < now()) AS token_expired,
+                (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
+                (SELECT max(o.version) FROM claim o
+                  WHERE o.outage_mrid = c.outage_mrid AND o.id <> c.id) AS other_newest_version
+      """;
+
+  /** $1 id, $2 owner, $3 lease seconds. Returns a row while the lease is still ours. */
+  static final String RENEW_LEASE = """
+      UPDATE claim SET lease_until = now() + make_interval(secs => $3)
+       WHERE id = $1 AND lease_owner = $2 AND state = 'PENDING'
+      RETURNING id
+      """;
+
+  /** Whether a leased claim is still ours and still to redeem (not superseded meanwhile). $1 id, $2 owner. */
+  static final String STILL_OURS = """
+      SELECT state = 'PENDING' AND lease_owner = $2 AS ours FROM claim WHERE id = $1
+      """;
+
+  /**
+   * Gives a claim back for a later attempt. $1 id, $2 owner, $3 delay seconds, $4 error (null keeps
+   * the last), $5 whether this counts as an attempt, $6 the attempt limit: reaching it makes the
+   * claim DEAD. Returns state and attempts.
+   */
+  static final String RETRY = """
+      UPDATE claim
+         SET attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END,
+             state = CASE WHEN state = 'PENDING' AND $5 AND attempts + 1 >= $6 THEN 'DEAD' ELSE state END,
+             next_attempt_at = now() + make_interval(secs => $3),
+             last_error = COALESCE($4, last_error),
+             lease_owner = NULL, lease_until = NULL, updated_at = now()
+       WHERE id = $1 AND lease_owner = $2
+      RETURNING state, attempts
+      """;
+
+  /** The token is expired or unknown: redeem by key from now on, at once. $1 id, $2 owner, $3 reason. */
+  static final String USE_KEY_LOOKUP = """
+      UPDATE claim
+         SET lookup = 'KEY', last_error = $3, next_attempt_at = now(),
+             lease_owner = NULL, lease_until = NULL, updated_at = now()
+       WHERE id = $1 AND lease_owner = $2
+      RETURNING id
+      """;
+
+  /** Makes every DEAD claim of a service (or one claim) PENDING again. $1 service or null, $2 id or null. */
+  static final String REPLAY_DEAD = """
+      UPDATE claim
+         SET state = 'PENDING', attempts = 0, next_attempt_at = now(), updated_at = now()
+       WHERE state = 'DEAD' AND ($1::text IS NULL OR service = $1) AND ($2::bigint IS NULL OR id = $2)
+      RETURNING id
+      """;
+
+  /**
+   * Takes the AUP gate: succeeds only when the previous call is at least the interval ago.
+   * $1 identity, $2 service, $3 interval seconds (the AUP's plus the safety margin).
+   * Returns a row only when taken.
+   */
+  static final String TAKE_GATE = """
+      INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls)
+      VALUES ($1, $2, now() + make_interval(secs => $3), 1)
+      ON CONFLICT (identity, service) DO UPDATE
+         SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1
+       WHERE g.next_allowed_at <= now() AND g.refused_at IS NULL
+      RETURNING next_allowed_at
+      """;
+
+  /** Why the gate was not taken: how long until it opens, or that the ISO refused the service. */
+  static final String GATE_STATE = """
+      SELECT GREATEST(0, extract(epoch FROM next_allowed_at - now()))::float8 AS wait_seconds,
+             refused_at IS NOT NULL AS refused, refused_reason
+        FROM aup_gate WHERE identity = $1 AND service = $2
+      """;
+
+  /** The ISO answered with its AUP page: no call before the interval from now. $1, $2, $3 as TAKE_GATE. */
+  static final String AUP_PAGE_SEEN = """
+      UPDATE aup_gate
+         SET next_allowed_at = GREATEST(next_allowed_at, now() + make_interval(secs => $3)),
+             aup_pages = aup_pages + 1
+       WHERE identity = $1 AND service = $2
+      """;
+
+  /** The ISO answered 403: this identity has no access to the service; stop until an operator clears it. */
+  static final String REFUSE_SERVICE = """
+      UPDATE aup_gate SET refused_at = now(), refused_reason = $3 WHERE identity = $1 AND service = $2
+      """;
+
+  /** Locks the outage row first, the same order as ingest, and checks the lease is still ours. */
+  static final String LOCK_FOR_COMPLETION = """
+      WITH locked_outage AS (
+        SELECT outage_mrid FROM outage WHERE outage_mrid = $3 FOR UPDATE
+      )
+      SELECT c.state, c.lease_owner = $2 AS ours, (SELECT count(*) FROM locked_outage) AS outages
+        FROM claim c WHERE c.id = $1 FOR UPDATE OF c
+      """;
+
+  /**
+   * Stores a retrieved outage document and publishes it. $1 claim id, $2 outage_mrid, $3 document
+   * version, $4 outage_type, $5 status, $6 last_modified, $7 payload gzip, $8 size, $9 sha256.
+   * The event is written only if no event of this outage has this version or a newer one
+   * (subscribers never get N after N+1); every pending claim the document covers is REDEEMED.
+   */
+  static final String COMPLETE_OUTAGE = """
+      WITH claimed AS (
+        SELECT c.id, c.version, c.previous_status, c.inbound_message_id FROM claim c WHERE c.id = $1
+      ), same_version AS (
+        SELECT s.previous_status, s.inbound_message_id FROM claim s
+         WHERE s.outage_mrid = $2 AND s.version = $3 ORDER BY s.id LIMIT 1
+      ), new_payload AS (
+        INSERT INTO payload (content_gzip, size_bytes, sha256) VALUES ($7, $8, $9) RETURNING id
+      ), published AS (
+        INSERT INTO event (id, type, subject, time, outage_mrid, outage_version, outage_type, data,
+                           payload_id, inbound_message_id, claim_id)
+        SELECT gen_random_uuid(), 'outage.status-changed', $2, $6::timestamptz, $2, $3, $4,
+               jsonb_strip_nulls(jsonb_build_object(
+                 'outageMRID', $2::text, 'outageType', $4::text, 'version', $3::bigint, 'status', $5::text,
+                 'previousStatus', CASE WHEN $3::bigint = 1 THEN NULL
+                                        ELSE COALESCE((SELECT previous_status FROM same_version),
+                                                      CASE WHEN claimed.version = $3 THEN claimed.previous_status END)
+                                   END,
+                 'lastModified', to_char($6::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'messageId', (SELECT m.message_id FROM inbound_message m
+                                WHERE m.id = COALESCE((SELECT inbound_message_id FROM same_version),
+                                                      claimed.inbound_message_id)))),
+               new_payload.id, COALESCE((SELECT inbound_message_id FROM same_version), claimed.inbound_message_id),
+               claimed.id
+          FROM claimed, new_payload
+         WHERE NOT EXISTS (SELECT 1 FROM event e WHERE e.outage_mrid = $2 AND e.outage_version >= $3)
+        RETURNING id
+      ), redeemed AS (
+        UPDATE claim
+           SET state = 'REDEEMED', payload_id = (SELECT id FROM new_payload), redeemed_at = now(),
+               lease_owner = NULL, lease_until = NULL, updated_at = now()
+         WHERE outage_mrid = $2 AND state = 'PENDING' AND version <= $3
+        RETURNING id
+      )
+      SELECT (SELECT count(*) FROM redeemed) AS redeemed, (SELECT id FROM published) AS event_id
+      """;
+
+  /**
+   * Stores a retrieved market-event document and publishes the event. $1 claim id, $2 payload
+   * gzip, $3 size, $4 sha256.
+   */
+  static final String COMPLETE_MARKET_EVENT = """
+      WITH claimed AS (
+        SELECT c.id, c.market_event_id FROM claim c WHERE c.id = $1
+      ), new_payload AS (
+        INSERT INTO payload (content_gzip, size_bytes, sha256) VALUES ($2, $3, $4) RETURNING id
+      ), ready AS (
+        UPDATE market_event SET fanout_state = 'READY'
+         WHERE id = (SELECT market_event_id FROM claimed)
+        RETURNING id, inbound_message_id, event_id, event_type, market, trade_date, event_time, description
+      ), published AS (
+        INSERT INTO event (id, type, subject, time, market, event_type, data, payload_id, inbound_message_id, claim_id)
+        SELECT gen_random_uuid(), 'market.event', r.market || '/' || r.trade_date::text, r.event_time, r.market,
+               r.event_type,
+               jsonb_strip_nulls(jsonb_build_object(
+                 'eventId', r.event_id, 'eventType', r.event_type, 'market', r.market,
+                 'tradeDate', r.trade_date::text,
+                 'eventTime', to_char(r.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'description', r.description,
+                 'messageId', (SELECT message_id FROM inbound_message WHERE id = r.inbound_message_id))),
+               p.id, r.inbound_message_id, $1
+          FROM ready r, new_payload p
+        RETURNING id
+      ), redeemed AS (
+        UPDATE claim SET state = 'REDEEMED', payload_id = (SELECT id FROM new_payload), redeemed_at = now(),
+                         lease_owner = NULL, lease_until = NULL, updated_at = now()
+         WHERE id = $1
+        RETURNING id
+      )
+      SELECT (SELECT count(*) FROM redeemed) AS redeemed, (SELECT id FROM published) AS event_id
+      """;
+
+  /** Where catch-up left off. $1 identity, $2 service. */
+  static final String READ_CURSOR = "SELECT since, cursor FROM sync_cursor WHERE identity = $1 AND service = $2";
+
+  /** $1 identity, $2 service, $3 since, $4 cursor. */
+  static final String WRITE_CURSOR = """
+      INSERT INTO sync_cursor (identity, service, since, cursor) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (identity, service) DO UPDATE
+         SET since = EXCLUDED.since, cursor = EXCLUDED.cursor, updated_at = now()
+      """;
+
+  /** The newest lastModified known from any claim: where catch-up starts when it has no cursor. */
+  static final String NEWEST_KNOWN_CHANGE = "SELECT max(last_modified) AS newest FROM claim WHERE kind = 'OUTAGE'";
+
+  /** Claims by state, for metrics and the operators' list. */
+  static final String CLAIMS_BY_STATE = "SELECT state, count(*) AS n FROM claim GROUP BY state";
+}

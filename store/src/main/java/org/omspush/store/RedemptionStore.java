@@ -1,0 +1,184 @@
+package org.omspush.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Claims, leases and the AUP gate for the redemption worker. Every statement is short and
+ * never spans an HTTP call. The SQL is in {@link RedemptionSql}.
+ */
+public final class RedemptionStore {
+
+  /** The gate was taken (call now), or how long to wait, or the service is refused (403). */
+  public record Gate(boolean taken, Duration waitFor, boolean refused, String refusedReason) {}
+
+  /** What a completion did: claims redeemed (0 when the lease was lost) and whether an event was published. */
+  public record Completion(int redeemed, boolean published) {}
+
+  /** After a retry: the claim's state (PENDING, or DEAD after the last attempt) and attempts so far. */
+  public record Retry(String state, int attempts) {}
+
+  private final Pool pool;
+
+  public RedemptionStore(Pool pool) {
+    this.pool = Objects.requireNonNull(pool, "pool");
+  }
+
+  public Future<Optional<ClaimToRedeem>> leaseNext(String service, String owner, Duration lease) {
+    return pool.preparedQuery(RedemptionSql.LEASE_NEXT)
+        .execute(Tuple.of(service, owner, seconds(lease)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.<ClaimToRedeem>empty();
+          }
+          Row r = rows.iterator().next();
+          return Optional.of(new ClaimToRedeem(r.getLong("id"), r.getString("kind"), r.getString("outage_mrid"),
+              r.getString("outage_type"), r.getLong("version"), r.getString("status"), r.getString("previous_status"),
+              r.getOffsetDateTime("last_modified"), r.getString("token"), r.getString("lookup"),
+              r.getString("service"), r.getInteger("attempts"), r.getString("event_id"),
+              Boolean.TRUE.equals(r.getBoolean("token_expired")), r.getLong("other_newest_version")));
+        })
+        .recover(e -> failed("leasing a claim", e));
+  }
+
+  /** False when the lease is no longer ours (it ran out and another worker took the claim). */
+  public Future<Boolean> renewLease(long claimId, String owner, Duration lease) {
+    return pool.preparedQuery(RedemptionSql.RENEW_LEASE).execute(Tuple.of(claimId, owner, seconds(lease)))
+        .map(rows -> rows.size() == 1)
+        .recover(e -> failed("renewing a lease", e));
+  }
+
+  /** False when the claim was superseded or its lease lost since it was leased. */
+  public Future<Boolean> stillOurs(long claimId, String owner) {
+    return pool.preparedQuery(RedemptionSql.STILL_OURS).execute(Tuple.of(claimId, owner))
+        .map(rows -> rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("ours")))
+        .recover(e -> failed("checking a lease", e));
+  }
+
+  public Future<Retry> retryLater(long claimId, String owner, Duration delay, String error, boolean countAttempt,
+      int maxAttempts) {
+    return pool.preparedQuery(RedemptionSql.RETRY)
+        .execute(Tuple.of(claimId, owner, seconds(delay), error, countAttempt, maxAttempts))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return new Retry("LOST", 0);
+          }
+          Row r = rows.iterator().next();
+          return new Retry(r.getString("state"), r.getInteger("attempts"));
+        })
+        .recover(e -> failed("scheduling a retry", e));
+  }
+
+  public Future<Void> useKeyLookup(long claimId, String owner, String reason) {
+    return pool.preparedQuery(RedemptionSql.USE_KEY_LOOKUP).execute(Tuple.of(claimId, owner, reason))
+        .<Void>mapEmpty().recover(e -> failed("switching a claim to lookup by key", e));
+  }
+
+  /** Operators: DEAD claims back to PENDING, all of a service (id null) or one (service null). */
+  public Future<Integer> replayDead(String service, Long claimId) {
+    return pool.preparedQuery(RedemptionSql.REPLAY_DEAD).execute(Tuple.of(service, claimId))
+        .map(RowSet::size).recover(e -> failed("replaying dead claims", e));
+  }
+
+  public Future<Gate> takeGate(String identity, String service, Duration interval) {
+    return pool.preparedQuery(RedemptionSql.TAKE_GATE).execute(Tuple.of(identity, service, seconds(interval)))
+        .compose(rows -> {
+          if (rows.size() == 1) {
+            return Future.succeededFuture(new Gate(true, Duration.ZERO, false, null));
+          }
+          return pool.preparedQuery(RedemptionSql.GATE_STATE).execute(Tuple.of(identity, service)).map(state -> {
+            if (state.size() == 0) {
+              return new Gate(false, Duration.ofMillis(50), false, null);
+            }
+            Row r = state.iterator().next();
+            Duration wait = Duration.ofNanos((long) (r.getDouble("wait_seconds") * 1_000_000_000L));
+            return new Gate(false, wait, r.getBoolean("refused"), r.getString("refused_reason"));
+          });
+        })
+        .recover(e -> failed("taking the AUP gate", e));
+  }
+
+  public Future<Void> aupPageSeen(String identity, String service, Duration interval) {
+    return pool.preparedQuery(RedemptionSql.AUP_PAGE_SEEN).execute(Tuple.of(identity, service, seconds(interval)))
+        .<Void>mapEmpty().recover(e -> failed("moving the AUP gate", e));
+  }
+
+  public Future<Void> refuseService(String identity, String service, String reason) {
+    return pool.preparedQuery(RedemptionSql.REFUSE_SERVICE).execute(Tuple.of(identity, service, reason))
+        .<Void>mapEmpty().recover(e -> failed("marking a service refused", e));
+  }
+
+  /** Stores a retrieved document, redeems the claims it covers and publishes the event, in one transaction. */
+  public Future<Completion> complete(ClaimToRedeem claim, String owner, RetrievedDocument doc) {
+    return pool.withTransaction(conn -> conn.preparedQuery(RedemptionSql.LOCK_FOR_COMPLETION)
+        .execute(Tuple.of(claim.id(), owner, claim.outageMRID()))
+        .compose(lock -> {
+          Row r = lock.size() == 0 ? null : lock.iterator().next();
+          if (r == null || !Boolean.TRUE.equals(r.getBoolean("ours"))) {
+            return Future.succeededFuture(new Completion(0, false));
+          }
+          Tuple t;
+          String sql;
+          if (claim.isOutage()) {
+            sql = RedemptionSql.COMPLETE_OUTAGE;
+            t = Tuple.tuple().addValue(claim.id()).addValue(doc.outageMRID()).addValue(doc.version())
+                .addValue(doc.outageType()).addValue(doc.status()).addValue(doc.lastModified())
+                .addValue(Buffer.buffer(doc.xmlGzip())).addValue(doc.size()).addValue(doc.sha256());
+          } else {
+            sql = RedemptionSql.COMPLETE_MARKET_EVENT;
+            t = Tuple.of(claim.id(), Buffer.buffer(doc.xmlGzip()), doc.size(), doc.sha256());
+          }
+          return conn.preparedQuery(sql).execute(t).map(rows -> {
+            Row done = rows.iterator().next();
+            return new Completion(done.getLong("redeemed").intValue(), done.getValue("event_id") != null);
+          });
+        }))
+        .recover(e -> failed("storing a retrieved document", e));
+  }
+
+  /** Where catch-up left off: since, or null when it never ran (then the newest change known). */
+  public Future<OffsetDateTime> catchUpSince(String identity, String service) {
+    return pool.preparedQuery(RedemptionSql.READ_CURSOR).execute(Tuple.of(identity, service))
+        .compose(rows -> {
+          if (rows.size() == 1 && rows.iterator().next().getOffsetDateTime("since") != null) {
+            return Future.succeededFuture(rows.iterator().next().getOffsetDateTime("since"));
+          }
+          return pool.query(RedemptionSql.NEWEST_KNOWN_CHANGE).execute()
+              .map(known -> known.iterator().next().getOffsetDateTime("newest"));
+        })
+        .recover(e -> failed("reading the catch-up cursor", e));
+  }
+
+  public Future<Void> saveCatchUp(String identity, String service, OffsetDateTime since, String cursor) {
+    return pool.preparedQuery(RedemptionSql.WRITE_CURSOR).execute(Tuple.of(identity, service, since, cursor))
+        .<Void>mapEmpty().recover(e -> failed("saving the catch-up cursor", e));
+  }
+
+  public Future<Map<String, Long>> claimsByState() {
+    return pool.query(RedemptionSql.CLAIMS_BY_STATE).execute().map(rows -> {
+      Map<String, Long> out = new LinkedHashMap<>();
+      for (Row r : rows) {
+        out.put(r.getString("state"), r.getLong("n"));
+      }
+      return out;
+    }).recover(e -> failed("counting claims", e));
+  }
+
+  private static double seconds(Duration d) {
+    return d.toNanos() / 1e9;
+  }
+
+  private static <T> Future<T> failed(String what, Throwable e) {
+    return Future.failedFuture(StoreFailures.translate(what, e));
+  }
+}

@@ -1,0 +1,18 @@
+package org.omspush.store;
+
+import java.time.OffsetDateTime;
+
+/**
+ * A document retrieved from the ISO, checked, ready to store: the fields read from it and the
+ * XML compressed. {@code sha256} (lowercase hex) and {@code size} describe the uncompressed UTF-8 XML.
+ * The outage fields are null for a market-event document.
+ */
+public record RetrievedDocument(
+    String outageMRID,
+    String outageType,
+    Long version,
+    String status,
+    OffsetDateTime lastModified,
+    byte[] xmlGzip,
+    long size,
+    String sha256) {}
