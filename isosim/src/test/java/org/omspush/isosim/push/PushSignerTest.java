@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,10 +29,10 @@ import org.apache.wss4j.dom.str.STRParser;
 import org.apache.wss4j.dom.util.SignatureUtils;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.omspush.isosim.pki.DevPki;
+import org.omspush.isosim.testing.SharedPki;
 import org.omspush.isosim.push.PushSigner.Algorithm;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -49,7 +48,6 @@ class PushSignerTest {
   static final QName BODY = new QName(SOAP, "Body");
   static final QName CAISO_WS_HEADER = new QName(CAISO, "CAISOWSHeader");
 
-  @TempDir static Path dir;
   static DevPki pki;
   static PushSigner signer;
   /** Signed before anything in this class touches WSSConfig (the verifier below does). */
@@ -57,7 +55,7 @@ class PushSignerTest {
 
   @BeforeAll
   static void setUp() {
-    pki = DevPki.generate(dir);
+    pki = SharedPki.get(); // one PKI for the whole test run
     signer = PushSigner.of(pki.isoPushClient());
     firstSigned = signer.sign(PushMessage.outageStatusChange(change(3)).build(),
         Algorithm.RSA_SHA256);

@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,10 +27,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.omspush.isosim.pki.DevPki;
+import org.omspush.isosim.testing.SharedPki;
 import org.omspush.isosim.push.PushSigner.Algorithm;
 import org.omspush.isosim.push.TlsVersionProbe.Outcome;
 import org.omspush.isosim.push.TlsVersionProbe.Version;
@@ -42,7 +41,6 @@ class PusherTest {
   record Received(String method, String path, String contentType, String soapAction,
       String body, X509Certificate clientCertificate, String tlsProtocol) {}
 
-  @TempDir static Path dir;
   static DevPki pki;
   static Vertx vertx;
   static HttpServer server;
@@ -53,7 +51,7 @@ class PusherTest {
 
   @BeforeAll
   static void startReceiver() throws Exception {
-    pki = DevPki.generate(dir);
+    pki = SharedPki.get(); // one PKI for the whole test run
     signer = PushSigner.of(pki.isoPushClient());
     vertx = Vertx.vertx();
     HttpServerOptions options = new HttpServerOptions()
