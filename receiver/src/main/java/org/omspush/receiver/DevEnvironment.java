@@ -19,6 +19,12 @@ public final class DevEnvironment {
     env.put("OMS_TLS_KEY", pki.receiverServer().keyFile().toString());
     env.put("OMS_TLS_CLIENT_CA", pki.isoCaBundle().toString());
     env.put("OMS_PUSH_ALLOWED_SUBJECTS", pki.isoPushClient().subject().getName());
+    // the admin API on loopback with a fresh token, and subscribers on this machine allowed (plain http too)
+    env.put("OMS_ADMIN_HOST", "127.0.0.1");
+    env.put("OMS_ADMIN_PORT", "0");
+    env.put("OMS_ADMIN_TOKEN", java.util.UUID.randomUUID().toString().replace("-", ""));
+    env.put("OMS_SUBSCRIBER_ALLOW", "127.0.0.1/32");
+    env.put("OMS_SUBSCRIBER_ALLOW_HTTP", "true");
     return env;
   }
 }

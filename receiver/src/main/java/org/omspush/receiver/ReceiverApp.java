@@ -13,6 +13,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.omspush.claimcheck.push.PushReader;
+import org.omspush.claimcheck.redeem.AupGate;
+import org.omspush.claimcheck.redeem.CatchUp;
+import org.omspush.claimcheck.redeem.RedemptionSettings;
+import org.omspush.claimcheck.redeem.RedemptionWorker;
+import org.omspush.claimcheck.retrieve.AnswerReader;
+import org.omspush.claimcheck.retrieve.IsoIdentity;
+import org.omspush.claimcheck.retrieve.RetrieveClient;
+import org.omspush.claimcheck.retrieve.RetrieveServices;
+import org.omspush.receiver.config.IsoConfig;
+import org.omspush.fanout.Fanout;
+import org.omspush.receiver.admin.AdminVerticle;
+import org.omspush.receiver.config.FanoutConfig;
+import org.omspush.store.RedemptionStore;
+import org.omspush.store.Wakeups;
 import org.omspush.receiver.config.ReceiverConfig;
 import org.omspush.receiver.ops.OpsVerticle;
 import org.omspush.receiver.push.InflightBudget;
@@ -43,7 +57,12 @@ public final class ReceiverApp {
   private Pool pool;
   private WorkerExecutor verifiers;
   private int pushPort;
+  private Wakeups wakeups;
+  private RetrieveClient retrieveClient;
+  private CatchUp catchUp;
   private int opsPort;
+  private Fanout fanout;
+  private int adminPort;
 
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
@@ -70,9 +89,10 @@ public final class ReceiverApp {
           PushStore pushStore = new PushStore(pool);
           store.set(pushStore);
           verifiers = vertx.createSharedWorkerExecutor("oms-push-verify", config.verifyThreads());
+          wakeups = new Wakeups(vertx, pool, url);
           PushEndpoint endpoint = new PushEndpoint(config.pushPath(), config.pushIdentities(),
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
-              new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics);
+              new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics, this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
           PushVerticle[] first = new PushVerticle[1];
           return vertx.deployVerticle(() -> {
@@ -88,7 +108,71 @@ public final class ReceiverApp {
           log.info("push endpoint https://{}:{}{} listening (mutual TLS, TLS 1.2/1.3); allowed push identities: {}",
               config.pushHost(), pushPort, config.pushPath(), config.pushIdentities().subjects());
         })
+        .compose(v -> startRedemption())
+        .compose(v -> startFanout())
         .mapEmpty();
+  }
+
+  /** Wake-up hints for every replica's workers once the push is committed. */
+  private void afterCommit(org.omspush.claimcheck.push.VerifiedPush push) {
+    wakeups.notifySoon(Wakeups.CLAIM_DUE, "");
+    if (push.body() instanceof org.omspush.claimcheck.push.ParsedPush.Market m && m.event().claimCheck() == null) {
+      wakeups.notifySoon(Wakeups.EVENT, "");
+    }
+  }
+
+  /** The retrieve worker and catch-up, when an ISO is configured. */
+  private Future<Void> startRedemption() {
+    IsoConfig iso = config.iso();
+    if (iso == null) {
+      log.info("OMS_ISO_BASE_URL is not set: claim checks are stored but not redeemed");
+      return Future.succeededFuture();
+    }
+    RedemptionSettings rs = iso.redemption();
+    WorkerExecutor isoWorkers = vertx.createSharedWorkerExecutor("oms-retrieve", 2);
+    retrieveClient = new RetrieveClient(vertx, iso.baseUrl(), iso.isoCa(), iso.identities(), isoWorkers,
+        new AnswerReader(rs.maxPayloadBytes(), rs.verifyIsoSignature()), rs.requestTimeout(), rs.maxPayloadBytes());
+    RedemptionStore redemption = new RedemptionStore(pool);
+    AupGate gate = new AupGate(vertx, redemption, rs, metrics);
+    String owner = workerId();
+    IsoIdentity changesIdentity = iso.identities().stream().filter(i -> i.serves(RetrieveServices.OUTAGE_CHANGES))
+        .findFirst().orElse(null);
+    RedemptionWorker[] worker = new RedemptionWorker[1];
+    catchUp = changesIdentity == null ? null : new CatchUp(vertx, redemption, store.get(), retrieveClient,
+        changesIdentity, gate, isoWorkers, metrics, rs, service -> worker[0].wake(service));
+    worker[0] = new RedemptionWorker(redemption, retrieveClient, iso.identities(), rs, isoWorkers, metrics, owner,
+        catchUp, gate);
+    return vertx.deployVerticle(worker[0])
+        .compose(id -> wakeups.listen(Wakeups.CLAIM_DUE, payload -> worker[0].wake(null)))
+        .onSuccess(v -> {
+          if (catchUp != null) {
+            catchUp.start();
+          }
+          log.info("redemption worker {} started for {} identities against {} (AUP {} ms + {} ms margin)", owner,
+              iso.identities().size(), iso.baseUrl(), rs.aupInterval().toMillis(), rs.aupMargin().toMillis());
+        })
+        .mapEmpty();
+  }
+
+  /** The admin port (admin API, payload URLs), then the delivery worker, woken by NOTIFY oms_event. */
+  private Future<Void> startFanout() {
+    FanoutConfig fc = config.fanout();
+    return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
+      fanout = f;
+      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
+      return vertx.deployVerticle(admin).map(id -> admin);
+    }).compose(admin -> {
+      adminPort = admin.actualPort();
+      fanout.useDefaultBaseUrl("http://localhost:" + adminPort);
+      return fanout.deployWorker();
+    }).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
+        .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),
+            config.fanout().fanout().guard()));
+  }
+
+  private static String workerId() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "local");
+    return host + "-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
   }
 
   private DatabaseUrl openDatabase() throws Exception {
@@ -139,6 +223,11 @@ public final class ReceiverApp {
     return pushPort;
   }
 
+  /** The admin port (admin API and payload URLs); 0 before start-up got there. */
+  public int adminPort() {
+    return adminPort;
+  }
+
   public int opsPort() {
     return opsPort;
   }
@@ -148,6 +237,9 @@ public final class ReceiverApp {
   }
 
   public Future<Void> stop() {
+    if (catchUp != null) {
+      catchUp.stop();
+    }
     return vertx.close().andThen(ar -> {
       if (embedded != null) {
         try {

@@ -141,12 +141,14 @@ public final class CatchUp {
       Element e = body.getOwnerDocument().createElementNS(ns, cursor != null ? "cursor" : "since");
       e.setTextContent(cursor != null ? cursor : since.toString());
       req.appendChild(e);
-    }), false).compose(request -> gate.take(identity, SERVICE, () -> stopping).compose(taken -> {
-      if (!taken) {
-        return Future.failedFuture("the ISO refused " + SERVICE + " for " + identity.subjectDn());
-      }
-      return client.call(identity, SERVICE, request, true);
-    })).compose(answer -> {
+    }), false).compose(request -> client.open(identity, SERVICE, true)
+        .compose(prepared -> gate.take(identity, SERVICE, () -> stopping).compose(taken -> {
+          if (!taken) {
+            prepared.abandon();
+            return Future.failedFuture("the ISO refused " + SERVICE + " for " + identity.subjectDn());
+          }
+          return prepared.send(request);
+        }))).compose(answer -> {
       metrics.counter("oms.retrieve.calls", "service", SERVICE, "outcome",
           answer.getClass().getSimpleName().toLowerCase()).increment();
       if (answer instanceof RetrieveAnswer.AupPage) {

@@ -160,9 +160,10 @@ public final class RedemptionWorker extends VerticleBase {
     ClaimToRedeem[] current = {first};
     long renewer = vertx.setPeriodic(renewEvery, t -> store.renewLease(current[0].id(), owner, settings.lease()));
     return sign(lane, first)
-        .compose(request -> gate(lane)
-            .compose(taken -> {
+        .compose(request -> client.open(lane.identity, lane.service, false)
+            .compose(prepared -> gate(lane).compose(taken -> {
               if (!taken) {
+                prepared.abandon();
                 // 403 earlier: the service is refused for this identity until an operator clears it.
                 return store.retryLater(first.id(), owner, Duration.ofMinutes(5), null, false, settings.maxAttempts())
                     .<Void>mapEmpty();
@@ -170,18 +171,20 @@ public final class RedemptionWorker extends VerticleBase {
               long gateTaken = System.nanoTime();
               return store.stillOurs(first.id(), owner).compose(ours -> {
                 if (ours) {
-                  return send(lane, first, request, gateTaken);
+                  return send(lane, first, prepared, request, gateTaken);
                 }
                 // Superseded while waiting: the slot goes to the next claim instead of being wasted.
                 return store.leaseNext(lane.service, owner, settings.lease()).compose(next -> {
                   if (next.isEmpty()) {
+                    prepared.abandon();
                     return Future.<Void>succeededFuture();
                   }
                   current[0] = next.get();
-                  return sign(lane, next.get()).compose(r -> send(lane, next.get(), r, gateTaken));
+                  return sign(lane, next.get()).compose(r -> send(lane, next.get(), prepared, r, gateTaken));
                 });
               });
-            }))
+            }), failure -> handle(lane, first, new RetrieveAnswer.Transient("cannot connect to the ISO: "
+                + failure.getMessage()))))
         .eventually(() -> {
           vertx.cancelTimer(renewer);
           return Future.succeededFuture();
@@ -211,15 +214,17 @@ public final class RedemptionWorker extends VerticleBase {
         refused.get(lane.identity.gateKey() + "|" + lane.service).set(taken ? 0 : 1));
   }
 
-  private Future<Void> send(Lane lane, ClaimToRedeem claim, byte[] request, long gateTaken) {
+  private Future<Void> send(Lane lane, ClaimToRedeem claim, RetrieveClient.Prepared prepared, byte[] request,
+      long gateTaken) {
     long late = (System.nanoTime() - gateTaken) / 1_000_000;
     if (late > settings.aupMargin().toMillis() / 2) {
       // Too long since the gate was taken (a pause): sending now could land inside the next window.
+      prepared.abandon();
       log.warn("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken", claim.id(), late);
       return store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()).mapEmpty();
     }
     Timer.Sample call = Timer.start(metrics);
-    return client.call(lane.identity, lane.service, request, false).compose(answer -> {
+    return prepared.send(request).compose(answer -> {
       call.stop(metrics.timer("oms.retrieve.latency", "service", lane.service));
       metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
       return handle(lane, claim, answer);

@@ -6,6 +6,8 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -63,40 +65,73 @@ public final class RetrieveClient implements AutoCloseable {
     return URI.create(base + "/sst/oms/" + service);
   }
 
-  /** Sends an already signed request; every failure comes back as an answer, never a failed future. */
-  public Future<RetrieveAnswer> call(IsoIdentity identity, String service, byte[] signedRequest,
-      boolean expectChanges) {
+  /**
+   * A request whose connection is open (TCP and TLS done), ready to send. Taking the AUP gate
+   * between {@link #open} and {@link Prepared#send} keeps the handshake out of the time from the
+   * gate to the request's arrival at the ISO, which the gate's margin must cover.
+   */
+  public final class Prepared {
+    private final HttpClientRequest request;
+    private final boolean expectChanges;
+
+    private Prepared(HttpClientRequest request, boolean expectChanges) {
+      this.request = request;
+      this.expectChanges = expectChanges;
+    }
+
+    public Future<RetrieveAnswer> send(byte[] signedRequest) {
+      return request.send(Buffer.buffer(signedRequest))
+          .compose(res -> read(res, expectChanges))
+          .recover(RetrieveClient::transientFailure);
+    }
+
+    /** Gives the connection back without sending (the gate was not taken in time). */
+    public void abandon() {
+      request.reset();
+    }
+  }
+
+  /** Opens (or reuses) a connection to the service; a failure is a Transient answer. */
+  public Future<Prepared> open(IsoIdentity identity, String service, boolean expectChanges) {
     HttpClient client = clients.get(identity.gateKey());
-    URI url = serviceUrl(service);
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
-        .setAbsoluteURI(url.toString())
+        .setAbsoluteURI(serviceUrl(service).toString())
         .setIdleTimeout(timeout.toMillis())
         .putHeader("Content-Type", "text/xml; charset=utf-8")
         .putHeader("SOAPAction", "\"" + service + "\"");
-    return client.request(options)
-        .compose(req -> req.send(Buffer.buffer(signedRequest)))
-        .compose(res -> {
-          X509Certificate isoServer = peer(res.request().connection());
-          long declared = parseLength(res.getHeader("Content-Length"));
-          if (declared > maxAnswerBytes) {
-            res.request().connection().close();
-            return Future.succeededFuture(
-                (RetrieveAnswer) new RetrieveAnswer.Rejected("answer of " + declared + " bytes is over the limit"));
-          }
-          String contentType = res.getHeader("Content-Type");
-          int status = res.statusCode();
-          return res.body().compose(body -> {
-            if (body.length() > maxAnswerBytes) {
-              return Future.succeededFuture(new RetrieveAnswer.Rejected("answer over the limit"));
-            }
-            byte[] bytes = body.getBytes();
-            return workers.executeBlocking(() -> reader.read(status, contentType, bytes, isoServer, expectChanges),
-                false);
-          });
-        })
-        .recover(e -> Future.succeededFuture(new RetrieveAnswer.Transient(
-            e.getClass().getSimpleName() + ": " + (e.getMessage() == null ? "no detail" : e.getMessage()))));
+    return client.request(options).map(req -> new Prepared(req, expectChanges));
+  }
+
+  /** Opens and sends at once, for calls made right after the gate was taken by someone else's logic. */
+  public Future<RetrieveAnswer> call(IsoIdentity identity, String service, byte[] signedRequest,
+      boolean expectChanges) {
+    return open(identity, service, expectChanges)
+        .compose(p -> p.send(signedRequest))
+        .recover(RetrieveClient::transientFailure);
+  }
+
+  private Future<RetrieveAnswer> read(HttpClientResponse res, boolean expectChanges) {
+    X509Certificate isoServer = peer(res.request().connection());
+    long declared = parseLength(res.getHeader("Content-Length"));
+    if (declared > maxAnswerBytes) {
+      res.request().connection().close();
+      return Future.succeededFuture(new RetrieveAnswer.Rejected("answer of " + declared + " bytes is over the limit"));
+    }
+    String contentType = res.getHeader("Content-Type");
+    int status = res.statusCode();
+    return res.body().compose(body -> {
+      if (body.length() > maxAnswerBytes) {
+        return Future.succeededFuture(new RetrieveAnswer.Rejected("answer over the limit"));
+      }
+      byte[] bytes = body.getBytes();
+      return workers.executeBlocking(() -> reader.read(status, contentType, bytes, isoServer, expectChanges), false);
+    });
+  }
+
+  static Future<RetrieveAnswer> transientFailure(Throwable e) {
+    return Future.succeededFuture(new RetrieveAnswer.Transient(
+        e.getClass().getSimpleName() + ": " + (e.getMessage() == null ? "no detail" : e.getMessage())));
   }
 
   private static X509Certificate peer(io.vertx.core.http.HttpConnection connection) {

@@ -11,6 +11,8 @@ import org.omspush.store.DatabaseUrl;
  * the README, the Kubernetes manifests and the tests use the same ones.
  *
  * @param databaseUrl  null = embedded Postgres in {@code dataDir}
+ * @param iso          null = no redemption (OMS_ISO_BASE_URL unset)
+ * @param fanout       the admin API and the fan-out to subscribers
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -26,14 +28,16 @@ public record ReceiverConfig(
     String opsHost,
     int opsPort,
     int dbPoolSize,
-    int verifyThreads) {
+    int verifyThreads,
+    IsoConfig iso,
+    FanoutConfig fanout) {
 
   public static final long MIB = 1024 * 1024;
 
   /** The same settings on another database (tests and the demo hand over a server they started). */
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
-        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads);
+        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -85,6 +89,8 @@ public record ReceiverConfig(
         s.string("OMS_OPS_HOST", "0.0.0.0"),
         s.port("OMS_OPS_PORT", 9090),
         (int) s.positive("OMS_DB_POOL_SIZE", 16),
-        (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)));
+        (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)),
+        IsoConfig.from(s),
+        FanoutConfig.from(s));
   }
 }

@@ -53,6 +53,30 @@ final class Settings {
     return n;
   }
 
+  /** {@code 500ms}, {@code 5s}, {@code 15m}, {@code 1h}, {@code 2d}, or ISO-8601 ({@code PT5S}). */
+  java.time.Duration duration(String name, java.time.Duration defaultValue) {
+    String v = string(name, null);
+    if (v == null) {
+      return defaultValue;
+    }
+    try {
+      var m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)").matcher(v.toLowerCase(java.util.Locale.ROOT));
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+          case "ms" -> java.time.Duration.ofMillis(n);
+          case "s" -> java.time.Duration.ofSeconds(n);
+          case "m" -> java.time.Duration.ofMinutes(n);
+          case "h" -> java.time.Duration.ofHours(n);
+          default -> java.time.Duration.ofDays(n);
+        };
+      }
+      return java.time.Duration.parse(v);
+    } catch (RuntimeException e) {
+      throw new ConfigException(name, "'" + v + "' is not a duration (e.g. 500ms, 5s, 15m, 1h or PT5S)");
+    }
+  }
+
   boolean bool(String name, boolean defaultValue) {
     String v = string(name, null);
     if (v == null) {

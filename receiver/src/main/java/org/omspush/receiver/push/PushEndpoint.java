@@ -45,9 +45,12 @@ public final class PushEndpoint {
   private final long maxBodyBytes;
   private final MeterRegistry metrics;
   private final Timer ackLatency;
+  private final java.util.function.Consumer<VerifiedPush> afterCommit;
 
   public PushEndpoint(String path, PushIdentities identities, PushReader reader, PushStore store,
-      WorkerExecutor verifiers, InflightBudget budget, long maxBodyBytes, MeterRegistry metrics) {
+      WorkerExecutor verifiers, InflightBudget budget, long maxBodyBytes, MeterRegistry metrics,
+      java.util.function.Consumer<VerifiedPush> afterCommit) {
+    this.afterCommit = afterCommit;
     this.path = path;
     this.identities = identities;
     this.reader = reader;
@@ -86,7 +89,9 @@ public final class PushEndpoint {
       budget.acquire(declared >= 0 ? declared : maxBodyBytes)
           .onSuccess(reserved -> readBody(req, declared)
               .compose(body -> verifiers.<VerifiedPush>executeBlocking(() -> reader.read(body, action, client), false))
-              .compose(push -> store(push).map(outcome -> new Stored(push, outcome)))
+              .compose(push -> store(push)
+                  .map(outcome -> new Stored(push, outcome))
+                  .recover(e -> Future.failedFuture(new StoreFailed(push.message().messageId(), e))))
               .onComplete(ar -> {
                 budget.release(reserved);
                 if (ar.succeeded()) {
@@ -101,6 +106,16 @@ public final class PushEndpoint {
   }
 
   private record Stored(VerifiedPush push, StoreOutcome outcome) {}
+
+  /** A verified push the store did not take: keeps the MessageID for the log line. */
+  private static final class StoreFailed extends RuntimeException {
+    final String messageId;
+
+    StoreFailed(String messageId, Throwable cause) {
+      super(cause.getMessage(), cause, false, false);
+      this.messageId = messageId;
+    }
+  }
 
   private static X509Certificate clientCertificate(HttpServerRequest req) throws PushRejectedException {
     try {
@@ -204,6 +219,9 @@ public final class PushEndpoint {
     }
     count(push.message().action(), stored.outcome().name().toLowerCase(Locale.ROOT));
     send(req.response(), 200, StandardOutput.success(description, Instant.now()));
+    if (stored.outcome() == StoreOutcome.STORED) {
+      afterCommit.accept(push);
+    }
     ackLatency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
@@ -218,9 +236,16 @@ public final class PushEndpoint {
   private void refuse(HttpServerRequest req, String action, Throwable cause) {
     PushFault fault;
     String messageId = null;
+    if (cause instanceof StoreFailed f) {
+      messageId = f.messageId;
+      cause = f.getCause();
+    }
     if (cause instanceof PushRejectedException r) {
       fault = r.fault();
       messageId = r.messageId();
+    } else if (cause instanceof org.omspush.store.StoreRejectedException) {
+      fault = PushFault.of(Reason.INVALID_BODY, "The push was refused by the receiver's database checks: "
+          + cause.getMessage());
     } else if (cause instanceof StoreUnavailableException) {
       fault = PushFault.of(Reason.STORAGE_UNAVAILABLE,
           "The receiver's database is unavailable; the push was not stored. Retry later with the same MessageID");
@@ -228,7 +253,11 @@ public final class PushEndpoint {
       fault = PushFault.of(Reason.INTERNAL_ERROR, "The receiver failed to process the push; it was not stored");
     }
     String client = subjectOrNone(req);
-    if (fault.reason().clientFault()) {
+    if (fault.reason() == Reason.STORAGE_UNAVAILABLE) {
+      // Expected while the database restarts: one line, no stack trace.
+      log.warn("push not stored reason={} status=503 messageId={} action={}: {}", fault.reason().code(), messageId,
+          action, cause.getMessage());
+    } else if (fault.reason().clientFault()) {
       log.warn("push refused reason={} status={} messageId={} action={} client={}: {}", fault.reason().code(),
           fault.reason().httpStatus(), messageId, action, client, fault.description());
     } else {

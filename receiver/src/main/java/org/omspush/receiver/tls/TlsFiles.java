@@ -36,7 +36,7 @@ public record TlsFiles(Path certChain, Path key, Path clientCa, List<X509Certifi
     return new TlsFiles(cert, key, clientCa, chain, cas);
   }
 
-  static List<X509Certificate> certificates(String setting, Path file) {
+  public static List<X509Certificate> certificates(String setting, Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       List<X509Certificate> out = CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
           .map(X509Certificate.class::cast).toList();

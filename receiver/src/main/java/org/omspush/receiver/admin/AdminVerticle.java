@@ -1,0 +1,271 @@
+package org.omspush.receiver.admin;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.omspush.fanout.Durations;
+import org.omspush.fanout.Fanout;
+import org.omspush.fanout.PayloadLinks;
+import org.omspush.fanout.ProblemDetails;
+import org.omspush.fanout.SubscriberProblem;
+import org.omspush.fanout.Subscribers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin port: the admin API under {@code /api/v1} (bearer token {@code OMS_ADMIN_TOKEN};
+ * without one it stays off and says so), and the signed payload URLs under {@code /payloads/}
+ * (no token: the URL's signature is the permission). JSON in and out; every error is RFC 9457
+ * problem details.
+ *
+ * <pre>
+ * POST   /api/v1/subscribers                        create → 201 with id and secret
+ * GET    /api/v1/subscribers                        list
+ * GET    /api/v1/subscribers/{id}
+ * PATCH  /api/v1/subscribers/{id}                   change the fields given (PUT: the same)
+ * DELETE /api/v1/subscribers/{id}                   → 204
+ * POST   /api/v1/subscribers/{id}/secrets/rotate    {"secret"?, "previousSecretExpiresIn"?: "24h"}
+ * GET    /api/v1/subscribers/{id}/deliveries        ?state=pending|delivered|skipped|dead&amp;limit=&amp;before=
+ * GET    /api/v1/subscribers/{id}/dead-letters      ?limit=
+ * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
+ * GET    /api/v1/claims                             ?state=PENDING|SUPERSEDED|REDEEMED|DEAD&amp;limit=
+ * GET    /payloads/{id}?expires=…&amp;sig=…             the payload's bytes
+ * </pre>
+ */
+public final class AdminVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);
+  private static final String JSON = "application/json";
+  private static final long MAX_BODY = 256 * 1024;
+
+  private final String host;
+  private final int port;
+  private final BearerToken token;
+  private final Fanout fanout;
+  private HttpServer server;
+
+  /** @param token null = the admin API stays off (only payload URLs are served) */
+  public AdminVerticle(String host, int port, String token, Fanout fanout) {
+    this.host = host;
+    this.port = port;
+    this.token = token == null ? null : new BearerToken(token);
+    this.fanout = fanout;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get(PayloadLinks.PATH + ":id").handler(fanout.payloadDownloads());
+    if (token == null) {
+      router.route("/api/*").handler(ctx -> ProblemDetails.of(503, "admin-api-off", "Admin API is off",
+          "OMS_ADMIN_TOKEN is not set, so the admin API does not run; set it and restart").send(ctx.response()));
+    } else {
+      router.route("/api/*").handler(this::authenticate);
+      router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+      routes(router);
+    }
+    router.route().last().handler(ctx -> ProblemDetails.of(404, "not-found", "Not found",
+        "no resource at " + ctx.request().path()).send(ctx.response()));
+    router.errorHandler(405, ctx -> ProblemDetails.of(405, "method-not-allowed", "Method not allowed",
+        ctx.request().method() + " is not allowed on " + ctx.request().path()).send(ctx.response()));
+    router.errorHandler(413, ctx -> ProblemDetails.of(413, "too-large", "Request too large",
+        "the body is larger than " + MAX_BODY + " bytes").send(ctx.response()));
+    router.errorHandler(500, ctx -> {
+      log.warn("admin API {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+      ProblemDetails.of(500, "internal", "Internal error", "the request failed; see the receiver's log")
+          .send(ctx.response());
+    });
+    server = vertx.createHttpServer().requestHandler(router);
+    return server.listen(port, host).onSuccess(s -> {
+      if (token == null) {
+        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} serves only signed payload URLs", s.actualPort());
+      } else {
+        log.info("admin API on http://{}:{}/api/v1 (bearer token), payload URLs under {}", host, s.actualPort(),
+            PayloadLinks.PATH);
+      }
+    });
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    if (token.matches(ctx.request().getHeader("Authorization"))) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"oms-admin\"");
+    ProblemDetails.of(401, "unauthorized", "Unauthorized",
+        "send the admin token as Authorization: Bearer <OMS_ADMIN_TOKEN>").send(ctx.response());
+  }
+
+  private void routes(Router r) {
+    Subscribers subs = fanout.subscribers();
+    r.post("/api/v1/subscribers").handler(ctx -> json(ctx).compose(j -> subs.create(AdminJson.draft(j)))
+        .onComplete(reply(ctx, s -> {
+          ctx.response().setStatusCode(201).putHeader("Location", "/api/v1/subscribers/" + s.id());
+          return AdminJson.withSecret(s);
+        })));
+    r.get("/api/v1/subscribers").handler(ctx -> subs.list().onComplete(reply(ctx, list -> new JsonObject()
+        .put("items", new JsonArray(list.stream().map(AdminJson::subscriber).toList())))));
+    r.get("/api/v1/subscribers/:id").handler(ctx -> id(ctx).compose(subs::get)
+        .onComplete(reply(ctx, AdminJson::subscriber)));
+    r.patch("/api/v1/subscribers/:id").handler(ctx -> update(ctx, subs));
+    r.put("/api/v1/subscribers/:id").handler(ctx -> update(ctx, subs));
+    r.delete("/api/v1/subscribers/:id").handler(ctx -> id(ctx).compose(subs::delete).onComplete(reply(ctx, v -> {
+      ctx.response().setStatusCode(204);
+      return null;
+    })));
+    r.post("/api/v1/subscribers/:id/secrets/rotate").handler(ctx -> id(ctx).compose(id -> json(ctx).compose(j -> {
+      Duration grace = null;
+      Object g = j.getValue("previousSecretExpiresIn");
+      if (g instanceof Number n) {
+        grace = Duration.ofSeconds(n.longValue());
+      } else if (g instanceof String text) {
+        try {
+          grace = Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+          throw SubscriberProblem.invalid("previousSecretExpiresIn: " + e.getMessage());
+        }
+      } else if (g != null) {
+        throw SubscriberProblem.invalid("previousSecretExpiresIn must be seconds or a duration such as 24h");
+      }
+      Object secret = j.getValue("secret");
+      if (secret != null && !(secret instanceof String)) {
+        throw SubscriberProblem.invalid("secret must be a string");
+      }
+      return subs.rotateSecret(id, (String) secret, grace);
+    })).onComplete(reply(ctx, AdminJson::withSecret)));
+    r.get("/api/v1/subscribers/:id/deliveries").handler(ctx -> deliveries(ctx, subs, ctx.queryParams().get("state")));
+    r.get("/api/v1/subscribers/:id/dead-letters").handler(ctx -> deliveries(ctx, subs, "DEAD"));
+    r.post("/api/v1/subscribers/:id/replay").handler(ctx -> id(ctx).compose(id -> json(ctx).compose(j -> {
+      Object one = j.getValue("deliveryId", ctx.queryParams().get("deliveryId"));
+      UUID deliveryId = null;
+      if (one != null) {
+        deliveryId = uuid(one.toString(), "deliveryId");
+      }
+      return subs.replay(id, deliveryId);
+    })).onComplete(reply(ctx, ids -> new JsonObject().put("replayed", ids.size())
+        .put("deliveryIds", new JsonArray(ids.stream().map(UUID::toString).toList())))));
+    r.get("/api/v1/claims").handler(ctx -> {
+      String state = ctx.queryParams().get("state");
+      String s = state == null || state.isBlank() ? null : state.strip().toUpperCase(Locale.ROOT);
+      if (s != null && !List.of("PENDING", "SUPERSEDED", "REDEEMED", "DEAD").contains(s)) {
+        fail(ctx, SubscriberProblem.invalid("state must be one of pending, superseded, redeemed, dead"));
+        return;
+      }
+      limit(ctx).compose(limit -> fanout.claims().list(s, limit)).onComplete(reply(ctx, list -> new JsonObject()
+          .put("items", new JsonArray(list.stream().map(AdminJson::claim).toList()))));
+    });
+  }
+
+  private void update(RoutingContext ctx, Subscribers subs) {
+    id(ctx).compose(id -> json(ctx).compose(j -> subs.update(id, AdminJson.draft(j))))
+        .onComplete(reply(ctx, AdminJson::subscriber));
+  }
+
+  private void deliveries(RoutingContext ctx, Subscribers subs, String state) {
+    String beforeText = ctx.queryParams().get("before");
+    OffsetDateTime before;
+    try {
+      before = beforeText == null ? null : OffsetDateTime.parse(beforeText);
+    } catch (DateTimeParseException e) {
+      fail(ctx, SubscriberProblem.invalid("before must be an RFC 3339 time, e.g. 2026-11-21T17:03:12Z"));
+      return;
+    }
+    id(ctx).compose(id -> limit(ctx).compose(limit -> subs.deliveries(id, state, limit, before)))
+        .onComplete(reply(ctx, list -> new JsonObject()
+            .put("items", new JsonArray(list.stream().map(AdminJson::delivery).toList()))));
+  }
+
+  private static Future<Integer> limit(RoutingContext ctx) {
+    String v = ctx.queryParams().get("limit");
+    if (v == null) {
+      return Future.succeededFuture(100);
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= 1 && n <= 1000) {
+        return Future.succeededFuture(n);
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    return Future.failedFuture(SubscriberProblem.invalid("limit must be 1 to 1000"));
+  }
+
+  private static Future<UUID> id(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    try {
+      return Future.succeededFuture(UUID.fromString(id));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(SubscriberProblem.notFound("no subscriber " + id));
+    }
+  }
+
+  private static UUID uuid(String text, String name) {
+    try {
+      return UUID.fromString(text);
+    } catch (IllegalArgumentException e) {
+      throw SubscriberProblem.invalid(name + " is not a delivery id");
+    }
+  }
+
+  /** The body as a JSON object; an empty body is {}. */
+  private static Future<JsonObject> json(RoutingContext ctx) {
+    String body = ctx.body() == null ? null : ctx.body().asString();
+    if (body == null || body.isBlank()) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    try {
+      return Future.succeededFuture(new JsonObject(body));
+    } catch (DecodeException | ClassCastException e) {
+      return Future.failedFuture(new SubscriberProblem(ProblemDetails.of(400, "invalid-json", "Invalid JSON",
+          "the body must be a JSON object")));
+    }
+  }
+
+  private static <T> io.vertx.core.Handler<io.vertx.core.AsyncResult<T>> reply(RoutingContext ctx,
+      java.util.function.Function<T, JsonObject> render) {
+    return ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+        return;
+      }
+      JsonObject body;
+      try {
+        body = render.apply(ar.result());
+      } catch (RuntimeException e) {
+        fail(ctx, e);
+        return;
+      }
+      if (body == null) {
+        ctx.response().end();
+      } else {
+        ctx.response().putHeader("Content-Type", JSON).end(body.encode());
+      }
+    };
+  }
+
+  private static void fail(RoutingContext ctx, Throwable e) {
+    if (e instanceof SubscriberProblem p) {
+      p.problem().send(ctx.response());
+    } else {
+      log.warn("admin API {} {} failed: {}", ctx.request().method(), ctx.request().path(), e.toString());
+      ProblemDetails.of(503, "unavailable", "Service unavailable",
+          "the request could not be completed now (database unavailable?); try again").send(ctx.response());
+    }
+  }
+}

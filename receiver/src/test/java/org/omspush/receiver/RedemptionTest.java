@@ -1,0 +1,319 @@
+package org.omspush.receiver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.omspush.receiver.TestReceiver.await;
+
+import io.vertx.core.Vertx;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.omspush.isosim.pki.DevPki;
+import org.omspush.isosim.push.PushResult;
+import org.omspush.isosim.scenario.Publisher;
+import org.omspush.isosim.scenario.Scenario;
+import org.omspush.isosim.server.IsoSim;
+import org.omspush.isosim.server.IsoSimOptions;
+import org.omspush.isosim.server.RetrieveService;
+import org.omspush.isosim.state.IsoState;
+import org.omspush.isosim.state.OutageVersion;
+import org.omspush.store.DatabaseUrl;
+import org.omspush.store.testing.TestDatabase;
+
+/** Redemption against the ISO stand-in over real HTTPS, with a short AUP interval on both sides. */
+class RedemptionTest {
+  static final Duration AUP = Duration.ofMillis(300);
+
+  @TempDir static Path dir;
+  static DevPki pki;
+  static Vertx vertx;
+  IsoSim iso;
+  DatabaseUrl db;
+  TestReceiver receiver;
+
+  @BeforeAll
+  static void pki() {
+    pki = DevPki.generate(dir);
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void closeVertx() {
+    await(vertx.close());
+  }
+
+  @BeforeEach
+  void start() {
+    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(AUP)));
+    db = TestDatabase.fresh();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (receiver != null) {
+      receiver.close();
+    }
+    await(iso.close());
+  }
+
+  static Map<String, String> isoEnvironment(DevPki pki, IsoSim iso) {
+    Map<String, String> env = new HashMap<>();
+    env.put("OMS_ISO_BASE_URL", iso.baseUrl());
+    env.put("OMS_ISO_CA", pki.isoCaBundle().toString());
+    env.put("OMS_ISO_CERT", pki.participantClient().certificateFile().toString());
+    env.put("OMS_ISO_KEY", pki.participantClient().keyFile().toString());
+    env.put("OMS_AUP_INTERVAL", AUP.toMillis() + "ms");
+    env.put("OMS_AUP_MARGIN", "100ms");
+    env.put("OMS_RETRY_BASE", "200ms");
+    env.put("OMS_RETRY_MAX", "1s");
+    env.put("OMS_POLL_INTERVAL", "200ms");
+    env.put("OMS_RETRIEVE_TIMEOUT", "3s");
+    // Catch-up would find the same changes as the pushes; only its own test turns it on.
+    env.put("OMS_ISO_SERVICES", RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName() + ","
+        + RetrieveService.MARKET_EVENT_BY_CLAIM_CHECK.serviceName());
+    return env;
+  }
+
+  private TestReceiver startReceiver(Map<String, String> extra) {
+    Map<String, String> env = isoEnvironment(pki, iso);
+    env.putAll(extra);
+    receiver = TestReceiver.start(pki, db, env);
+    return receiver;
+  }
+
+  private Publisher publisher() {
+    return new Publisher(vertx, pki, receiver.url());
+  }
+
+  private static void eventually(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + limit.toSeconds() + " s: " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private long claims(String state) {
+    return TestDatabase.count(db, "claim", "state = ?", state);
+  }
+
+  private long violations() {
+    return iso.stats().totalViolations();
+  }
+
+  private long calls(RetrieveService service) {
+    return iso.stats().calls(DevPki.PARTICIPANT_CLIENT_DN, service);
+  }
+
+  private OutageVersion newOutage(int size) {
+    return iso.state().createOutage("OUT-" + UUID.randomUUID().toString().substring(0, 12), "RESOURCE", "RECEIVED",
+        size);
+  }
+
+  private void push(Publisher p, OutageVersion v) {
+    PushResult r = await(p.publish(iso.state().statusChange(v)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  private static String gunzipSha256(byte[] gzip) throws Exception {
+    try (var in = new GZIPInputStream(new ByteArrayInputStream(gzip))) {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+    }
+  }
+
+  @Test
+  void pushed_claims_are_redeemed_with_their_documents_and_published_without_aup_violations() throws Exception {
+    startReceiver(Map.of());
+    try (Publisher p = publisher()) {
+      for (int i = 0; i < 5; i++) {
+        push(p, newOutage(2048 + i * 1000));
+      }
+    }
+    eventually("5 claims redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 5);
+    assertThat(TestDatabase.count(db, "event", "type = 'outage.status-changed'")).isEqualTo(5);
+    var rows = TestDatabase.rows(db, "select p.content_gzip, p.sha256, p.size_bytes from payload p");
+    for (var row : rows) {
+      byte[] gzip = (byte[]) row.get("content_gzip");
+      assertThat(gunzipSha256(gzip)).isEqualTo(row.get("sha256"));
+    }
+    var data = TestDatabase.rows(db, "select data::text as d from event").get(0).get("d").toString();
+    assertThat(data).contains("\"outageMRID\"").contains("\"version\": 1").contains("\"messageId\"")
+        .doesNotContain("previousStatus");
+    assertThat(violations()).isZero();
+  }
+
+  @Test
+  void only_the_newest_version_of_an_outage_is_fetched() throws Exception {
+    // The worker is slowed so all versions are pushed before it calls.
+    iso.faults().all().latency(Duration.ofMillis(200));
+    startReceiver(Map.of());
+    OutageVersion v = newOutage(1024);
+    try (Publisher p = publisher()) {
+      push(p, v);
+      for (int i = 0; i < 9; i++) {
+        v = iso.state().change(v.outageMRID(), Scenario.LIFECYCLE.get(i % Scenario.LIFECYCLE.size()));
+        push(p, v);
+      }
+    }
+    String mrid = v.outageMRID();
+    eventually("the newest version published", Duration.ofSeconds(60),
+        () -> TestDatabase.count(db, "event", "outage_mrid = ? and outage_version = 10", mrid) == 1);
+    eventually("no pending claim left", Duration.ofSeconds(30), () -> claims("PENDING") == 0);
+    // Versions are never published out of order, and far fewer calls than pushes were made.
+    var versions = TestDatabase.rows(db, "select outage_version from event where outage_mrid = ? order by created_at",
+        mrid);
+    long previous = 0;
+    for (var row : versions) {
+      long version = ((Number) row.get("outage_version")).longValue();
+      assertThat(version).isGreaterThan(previous);
+      previous = version;
+    }
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).isLessThan(10);
+    assertThat(violations()).isZero();
+  }
+
+  @Test
+  void aup_page_with_429_makes_the_worker_wait_and_succeed() throws Exception {
+    aupPageIsWaitedOut(429);
+  }
+
+  @Test
+  void aup_page_with_200_is_recognised_before_xml_parsing() throws Exception {
+    aupPageIsWaitedOut(200);
+  }
+
+  private void aupPageIsWaitedOut(int status) throws Exception {
+    await(iso.close());
+    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(AUP).aupStatus(status)));
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).forceAupNext(3);
+    startReceiver(Map.of());
+    try (Publisher p = publisher()) {
+      push(p, newOutage(1024));
+    }
+    eventually("claim redeemed after the AUP pages", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
+    assertThat(claims("DEAD")).isZero();
+    assertThat(TestDatabase.queryLong(db, "select attempts from claim")).as("AUP pages are not attempts").isZero();
+    assertThat(TestDatabase.queryLong(db, "select aup_pages from aup_gate where service = ?",
+        RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName())).isEqualTo(3);
+    assertThat(receiver.app.metrics().scrape()).containsPattern("oms_aup_pages_total\\{[^}]*\\} 3\\.0");
+  }
+
+  @Test
+  void server_errors_and_timeouts_back_off_then_succeed() throws Exception {
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).failNext(2).hangNext(1);
+    startReceiver(Map.of());
+    try (Publisher p = publisher()) {
+      push(p, newOutage(1024));
+    }
+    eventually("claim redeemed after the failures", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
+    assertThat(TestDatabase.queryLong(db, "select attempts from claim")).isEqualTo(3);
+    assertThat(violations()).isZero();
+  }
+
+  @Test
+  void corrupt_attachment_hash_is_never_accepted() throws Exception {
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).corruptHashNext(2);
+    startReceiver(Map.of());
+    try (Publisher p = publisher()) {
+      push(p, newOutage(1024));
+    }
+    eventually("first corrupt answer refused", Duration.ofSeconds(30),
+        () -> TestDatabase.queryLong(db, "select attempts from claim") >= 1);
+    assertThat(TestDatabase.count(db, "payload")).isZero();
+    assertThat(TestDatabase.rows(db, "select last_error from claim").get(0).get("last_error").toString())
+        .contains("hash mismatch");
+    eventually("redeemed once the ISO answers correctly", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
+    assertThat(TestDatabase.count(db, "payload")).isEqualTo(1);
+  }
+
+  @Test
+  void forbidden_service_is_not_retried_in_a_loop_and_raises_an_alert() throws Exception {
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).denyNext(1000);
+    startReceiver(Map.of());
+    try (Publisher p = publisher()) {
+      push(p, newOutage(1024));
+      push(p, newOutage(1024));
+    }
+    eventually("the 403 recorded", Duration.ofSeconds(30), () -> TestDatabase.count(db, "aup_gate",
+        "refused_at is not null") == 1);
+    Thread.sleep(10 * AUP.toMillis());
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).as("calls after a 403").isEqualTo(1);
+    assertThat(claims("PENDING")).isEqualTo(2);
+    assertThat(claims("DEAD")).isZero();
+    assertThat(receiver.app.metrics().scrape())
+        .containsPattern("oms_iso_service_refused\\{[^}]*service=\"RetrieveOutageByClaimCheck_OMSv1_DocAttach_AP\"[^}]*\\} 1\\.0");
+  }
+
+  @Test
+  void expired_token_falls_back_to_the_outage_mrid() throws Exception {
+    startReceiver(Map.of());
+    OutageVersion v = newOutage(1024);
+    try (Publisher p = publisher()) {
+      // The claim check in the push is already past its expiry at the ISO.
+      var change = IsoState.statusChange(v, iso.state().claimCheck(v, Instant.now().minusSeconds(60)));
+      assertThat(await(p.publish(change)).statusCode()).isEqualTo(200);
+    }
+    eventually("redeemed by mRID", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
+    assertThat(TestDatabase.rows(db, "select lookup from claim").get(0)).containsEntry("lookup", "KEY");
+  }
+
+  @Test
+  void token_the_iso_no_longer_knows_falls_back_to_the_outage_mrid() throws Exception {
+    startReceiver(Map.of());
+    OutageVersion v = newOutage(1024);
+    var check = iso.state().claimCheck(v, Instant.now().plusSeconds(3600));
+    // Valid by the push's own expiry, refused by the ISO.
+    iso.state().expireAllTokens();
+    try (Publisher p = publisher()) {
+      assertThat(await(p.publish(IsoState.statusChange(v, check))).statusCode()).isEqualTo(200);
+    }
+    eventually("redeemed by mRID", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
+    var claim = TestDatabase.rows(db, "select lookup, last_error from claim").get(0);
+    assertThat(claim).containsEntry("lookup", "KEY");
+    assertThat(claim.get("last_error").toString()).containsIgnoringCase("token");
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).isEqualTo(2);
+  }
+
+  @Test
+  void catch_up_brings_the_changes_made_while_the_receiver_was_down() throws Exception {
+    // 50 outages change at the ISO while no receiver runs: nothing is pushed.
+    for (int i = 0; i < 50; i++) {
+      OutageVersion v = newOutage(512);
+      iso.state().change(v.outageMRID(), "APPROVED");
+    }
+    startReceiver(Map.of("OMS_ISO_SERVICES", String.join(",", RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName(),
+        RetrieveService.OUTAGE_CHANGES.serviceName())));
+    eventually("50 outages redeemed after catch-up", Duration.ofSeconds(120),
+        () -> TestDatabase.count(db, "event", "type = 'outage.status-changed' and outage_version = 2") == 50);
+    assertThat(calls(RetrieveService.OUTAGE_CHANGES)).isGreaterThanOrEqualTo(1);
+    assertThat(violations()).isZero();
+  }
+
+  @Test
+  void market_event_with_a_claim_check_is_published_once_redeemed() throws Exception {
+    startReceiver(Map.of());
+    var entry = iso.state().addMarketEvent("EV-" + UUID.randomUUID(), "RESULTS_PUBLISHED", "DAM",
+        java.time.LocalDate.now(), Instant.now(), "results");
+    try (Publisher p = publisher()) {
+      assertThat(await(p.publish(iso.state().marketEventPush(entry, true))).statusCode()).isEqualTo(200);
+    }
+    eventually("market event published", Duration.ofSeconds(60),
+        () -> TestDatabase.count(db, "event", "type = 'market.event' and payload_id is not null") == 1);
+    assertThat(TestDatabase.count(db, "market_event", "fanout_state = 'READY'")).isEqualTo(1);
+  }
+}

@@ -1,0 +1,168 @@
+package org.omspush.store.fanout;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.security.SecureRandom;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The delivery queue: claiming due deliveries under a lease, recording answers, replaying dead
+ * letters, and the payloads subscribers fetch by URL. Every method returns at once; the SQL and
+ * how claims stay correct across replicas are in {@link FanoutSql}.
+ */
+public final class DeliveryStore {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Pool pool;
+
+  public DeliveryStore(Pool pool) {
+    this.pool = Objects.requireNonNull(pool, "pool");
+  }
+
+  /**
+   * One claim, in one short transaction: lock subscribers with due work (skipping those
+   * another replica is claiming for), skip superseded outage versions, lease due deliveries
+   * within each subscriber's free slots. Committed before the future completes.
+   */
+  public Future<ClaimedWork> claim(ClaimOptions o) {
+    return pool.withTransaction(conn -> conn.preparedQuery(FanoutSql.LOCK_SUBSCRIBERS)
+        .execute(Tuple.of(o.subscribers()))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(ClaimedWork.NONE);
+          }
+          Set<UUID> paused = new HashSet<>();
+          for (Row r : rows) {
+            if (r.getBoolean("paused")) {
+              paused.add(r.getUUID("id"));
+            }
+          }
+          return SubscriberStore.withSecrets(conn, rows).compose(subscribers -> {
+            Map<UUID, Subscriber> byId = new LinkedHashMap<>();
+            subscribers.forEach(s -> byId.put(s.id(), s));
+            UUID[] ids = byId.keySet().toArray(UUID[]::new);
+            return conn.preparedQuery(FanoutSql.SKIP_SUPERSEDED).execute(Tuple.of(ids))
+                .compose(skipped -> conn.preparedQuery(FanoutSql.CLAIM).execute(Tuple.tuple()
+                        .addValue(ids)
+                        .addValue(o.owner())
+                        .addValue(o.leaseMillis())
+                        .addValue(o.openBreakerBatch())
+                        .addValue(o.breakerThreshold())
+                        .addValue(o.limit())
+                        .addValue(o.inlinePayloadMax()))
+                    .map(claimed -> {
+                      List<DueDelivery> due = new ArrayList<>(claimed.size());
+                      claimed.forEach(r -> due.add(Rows.due(r)));
+                      return new ClaimedWork(due, byId, paused, skipped.rowCount());
+                    }));
+          });
+        }));
+  }
+
+  /** A 2xx answer. @return false when the lease was lost meanwhile (nothing changed) */
+  public Future<Boolean> delivered(DueDelivery d, String owner, int status) {
+    return pool.preparedQuery(FanoutSql.DELIVERED)
+        .execute(Tuple.of(d.id(), owner, d.attempt(), status))
+        .map(rows -> rows.iterator().next().getLong("updated") > 0);
+  }
+
+  /** Any other outcome. @return false when the lease was lost meanwhile (nothing changed) */
+  public Future<Boolean> failed(FailedAttempt f, Breaker breaker) {
+    Tuple t = Tuple.tuple()
+        .addValue(f.deliveryId())
+        .addValue(f.owner())
+        .addValue(f.attempt())
+        .addValue(f.dead())
+        .addValue(f.delayMillis())
+        .addValue(f.status())
+        .addValue(f.error())
+        .addValue(f.response())
+        .addValue(f.countsAgainstSubscriber())
+        .addValue(breaker.threshold())
+        .addValue(breaker.pauseMillis())
+        .addValue(breaker.maxPauseMillis())
+        .addValue(f.disableReason());
+    return pool.preparedQuery(FanoutSql.FAILED).execute(t).map(rows -> rows.iterator().next().getLong("updated") > 0);
+  }
+
+  /** Gives back the leases of a stopping worker. @return how many */
+  public Future<Integer> release(String owner) {
+    return pool.preparedQuery(FanoutSql.RELEASE).execute(Tuple.of(owner)).map(rows -> rows.rowCount());
+  }
+
+  /**
+   * Dead letters of a subscriber become pending and due now (all, or the one named).
+   *
+   * @param deliveryId null = all of the subscriber's dead letters
+   * @return the ids replayed
+   */
+  public Future<List<UUID>> replay(UUID subscriberId, UUID deliveryId) {
+    return pool.preparedQuery(FanoutSql.REPLAY).execute(Tuple.of(subscriberId, deliveryId)).map(rows -> {
+      List<UUID> ids = new ArrayList<>();
+      rows.forEach(r -> ids.add(r.getUUID("id")));
+      return ids;
+    });
+  }
+
+  /**
+   * A subscriber's deliveries, newest first.
+   *
+   * @param state  null = every state
+   * @param before null, or only those created before this time (the next page)
+   */
+  public Future<List<DeliveryRecord>> list(UUID subscriberId, String state, int limit, OffsetDateTime before) {
+    return pool.preparedQuery(FanoutSql.LIST_DELIVERIES)
+        .execute(Tuple.of(subscriberId, state, limit, before))
+        .map(rows -> {
+          List<DeliveryRecord> out = new ArrayList<>();
+          rows.forEach(r -> out.add(Rows.delivery(r)));
+          return out;
+        });
+  }
+
+  public Future<QueueState> queue() {
+    return pool.query(FanoutSql.QUEUE).execute().map(rows -> {
+      Row r = rows.iterator().next();
+      return new QueueState(r.getLong("pending"), r.getDouble("oldest_seconds"));
+    });
+  }
+
+  /** @return null when there is no such payload */
+  public Future<StoredPayload> payload(long id) {
+    return pool.preparedQuery(FanoutSql.SELECT_PAYLOAD).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Row r = rows.iterator().next();
+      return new StoredPayload(r.getLong("id"), r.getString("content_type"), r.getBuffer("content_gzip"),
+          r.getLong("size_bytes"), r.getString("sha256"));
+    });
+  }
+
+  /** A random 32-byte key shared by every replica under {@code name}: made by the first that asks. */
+  public Future<byte[]> sharedKey(String name) {
+    return sharedKey(name, 3);
+  }
+
+  private Future<byte[]> sharedKey(String name, int tries) {
+    byte[] fresh = new byte[32];
+    RANDOM.nextBytes(fresh);
+    return pool.preparedQuery(FanoutSql.SHARED_KEY).execute(Tuple.of(name, Buffer.buffer(fresh))).compose(rows -> {
+      if (rows.size() == 0) {
+        return tries > 1 ? sharedKey(name, tries - 1) : Future.failedFuture("no key " + name + " could be read");
+      }
+      return Future.succeededFuture(rows.iterator().next().getBuffer("key").getBytes());
+    });
+  }
+}
