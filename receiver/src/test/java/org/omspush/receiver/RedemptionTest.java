@@ -188,6 +188,27 @@ class RedemptionTest {
   }
 
   @Test
+  void thousand_pushes_over_100_outages_take_at_most_100_retrieve_calls() throws Exception {
+    // The burst is ingested first (a receiver without an ISO configured), then redeemed.
+    receiver = TestReceiver.start(pki, db, Map.of());
+    Scenario scenario = Scenario.builder().outages(100).changesPerOutage(10).outOfOrder(0.2).duplicates(0.05)
+        .concurrency(16).documentSize(512).seed(11).build();
+    try (Publisher p = publisher()) {
+      var result = await(scenario.run(vertx, iso.state(), p));
+      assertThat(result.allAccepted()).as("refused: %s", result.refused()).isTrue();
+    }
+    receiver.close();
+    receiver = null;
+    assertThat(TestDatabase.count(db, "claim", "state = 'PENDING'")).isEqualTo(100);
+    startReceiver(Map.of());
+    eventually("every outage published at version 10", Duration.ofSeconds(120),
+        () -> TestDatabase.count(db, "event", "outage_version = 10") == 100);
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).isLessThanOrEqualTo(100);
+    assertThat(TestDatabase.count(db, "event")).isEqualTo(100);
+    assertThat(violations()).isZero();
+  }
+
+  @Test
   void aup_page_with_429_makes_the_worker_wait_and_succeed() throws Exception {
     aupPageIsWaitedOut(429);
   }
