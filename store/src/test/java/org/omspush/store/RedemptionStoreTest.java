@@ -1,0 +1,169 @@
+package org.omspush.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.omspush.store.Pushes.await;
+import static org.omspush.store.Pushes.message;
+import static org.omspush.store.Pushes.outage;
+import static org.omspush.store.testing.TestDatabase.count;
+import static org.omspush.store.testing.TestDatabase.execute;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.omspush.store.testing.TestDatabase;
+
+class RedemptionStoreTest {
+  private static final String SERVICE = PushStore.DEFAULT_OUTAGE_SERVICE;
+  private static Vertx vertx;
+  private DatabaseUrl db;
+  private Pool pool;
+  private RedemptionStore store;
+  private PushStore pushes;
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() {
+    await(vertx.close());
+  }
+
+  @BeforeEach
+  void freshDatabase() {
+    db = TestDatabase.fresh();
+    pool = Pools.create(vertx, db, 12);
+    store = new RedemptionStore(pool);
+    pushes = new PushStore(pool);
+  }
+
+  @AfterEach
+  void closePool() {
+    await(pool.close());
+  }
+
+  @Test
+  void of_many_concurrent_takers_only_one_gets_the_gate() {
+    List<Future<RedemptionStore.Gate>> takers = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      takers.add(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    }
+    long taken = takers.stream().map(Pushes::await).filter(RedemptionStore.Gate::taken).count();
+    assertThat(taken).isEqualTo(1);
+    RedemptionStore.Gate refused = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(refused.taken()).isFalse();
+    assertThat(refused.waitFor()).isGreaterThan(Duration.ofSeconds(4)).isLessThanOrEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void gates_are_per_identity_and_service() {
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5))).taken()).isTrue();
+    assertThat(await(store.takeGate("id-2", SERVICE, Duration.ofSeconds(5))).taken()).isTrue();
+    assertThat(await(store.takeGate("id-1", "OtherService", Duration.ofSeconds(5))).taken()).isTrue();
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5))).taken()).isFalse();
+  }
+
+  @Test
+  void gate_opens_again_after_the_interval_on_the_database_clock() throws Exception {
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(300))).taken()).isTrue();
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(300))).taken()).isFalse();
+    Thread.sleep(400);
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(300))).taken()).isTrue();
+  }
+
+  @Test
+  void aup_page_moves_the_gate_forward_and_a_403_closes_it() throws Exception {
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(100))).taken()).isTrue();
+    await(store.aupPageSeen("id-1", SERVICE, Duration.ofSeconds(5)));
+    Thread.sleep(200);
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(100))).taken()).isFalse();
+    execute(db, "update aup_gate set next_allowed_at = now() - interval '1 second'");
+    await(store.refuseService("id-1", SERVICE, "no access"));
+    RedemptionStore.Gate closed = await(store.takeGate("id-1", SERVICE, Duration.ofMillis(100)));
+    assertThat(closed.taken()).isFalse();
+    assertThat(closed.refused()).isTrue();
+    assertThat(closed.refusedReason()).isEqualTo("no access");
+  }
+
+  @Test
+  void a_claim_is_leased_by_one_worker_and_taken_over_after_its_lease_runs_out() throws Exception {
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    var first = await(store.leaseNext(SERVICE, "worker-a", Duration.ofMillis(500)));
+    assertThat(first).isPresent();
+    assertThat(await(store.leaseNext(SERVICE, "worker-b", Duration.ofMillis(500)))).isEmpty();
+    Thread.sleep(700);
+    var takenOver = await(store.leaseNext(SERVICE, "worker-b", Duration.ofSeconds(30)));
+    assertThat(takenOver).isPresent();
+    assertThat(takenOver.get().id()).isEqualTo(first.get().id());
+    assertThat(await(store.renewLease(first.get().id(), "worker-a", Duration.ofSeconds(30)))).isFalse();
+    assertThat(await(store.stillOurs(first.get().id(), "worker-b"))).isTrue();
+  }
+
+  @Test
+  void concurrent_workers_never_lease_the_same_claim() {
+    for (int i = 0; i < 20; i++) {
+      await(pushes.storeOutageChange(message("m-" + i, "d"), outage("OUT-" + i, 1)));
+    }
+    List<Future<java.util.Optional<ClaimToRedeem>>> leases = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      leases.add(store.leaseNext(SERVICE, "worker-" + i, Duration.ofSeconds(30)));
+    }
+    List<Long> ids = leases.stream().map(Pushes::await).flatMap(java.util.Optional::stream)
+        .map(ClaimToRedeem::id).toList();
+    assertThat(ids).hasSize(20).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void the_last_counted_attempt_makes_a_claim_dead_and_aup_pages_do_not_count() {
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow().id();
+    assertThat(await(store.retryLater(id, "w", Duration.ZERO, null, false, 2)).state()).isEqualTo("PENDING");
+    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30)));
+    assertThat(await(store.retryLater(id, "w", Duration.ZERO, "boom 1", true, 2)).state()).isEqualTo("PENDING");
+    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30)));
+    RedemptionStore.Retry last = await(store.retryLater(id, "w", Duration.ZERO, "boom 2", true, 2));
+    assertThat(last.state()).isEqualTo("DEAD");
+    assertThat(last.attempts()).isEqualTo(2);
+    assertThat(count(db, "claim", "last_error = 'boom 2'")).isEqualTo(1);
+    assertThat(await(store.replayDead(SERVICE, null))).isEqualTo(1);
+    assertThat(count(db, "claim", "state = 'PENDING' and attempts = 0")).isEqualTo(1);
+  }
+
+  @Test
+  void a_retrieved_newer_version_redeems_every_older_pending_claim_and_publishes_once() {
+    await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
+    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-1", 2)));
+    var doc = new RetrievedDocument("OUT-1", "RESOURCE", 2L, "ACTIVE", Pushes.MODIFIED, new byte[] {1, 2}, 10,
+        "a".repeat(64));
+    var done = await(store.complete(claim, "w", doc));
+    assertThat(done.published()).isTrue();
+    assertThat(count(db, "claim", "state = 'REDEEMED'")).isEqualTo(1);
+    assertThat(count(db, "claim", "state = 'SUPERSEDED'")).isEqualTo(1);
+    // Version 2 was already published: its own claim finds nothing newer to publish.
+    var second = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30)));
+    assertThat(second).isEmpty();
+    assertThat(count(db, "event", "outage_mrid = 'OUT-1' and outage_version = 2")).isEqualTo(1);
+  }
+
+  @Test
+  void a_lost_lease_stores_nothing() {
+    await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
+    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    execute(db, "update claim set lease_owner = 'someone-else'");
+    var doc = new RetrievedDocument("OUT-1", "RESOURCE", 1L, "ACTIVE", Pushes.MODIFIED, new byte[] {1}, 1,
+        "b".repeat(64));
+    assertThat(await(store.complete(claim, "w", doc)).redeemed()).isZero();
+    assertThat(count(db, "payload")).isZero();
+    assertThat(count(db, "event")).isZero();
+  }
+}
