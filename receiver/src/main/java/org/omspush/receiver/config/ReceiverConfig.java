@@ -73,7 +73,7 @@ public record ReceiverConfig(
     long maxBody = s.positive("OMS_MAX_BODY_BYTES", 8 * MIB);
     // Bodies waiting or being verified share this budget, so a burst of large pushes queues
     // instead of exhausting the heap.
-    long defaultInflight = Math.max(maxBody, Runtime.getRuntime().maxMemory() / 10);
+    long defaultInflight = Runtime.getRuntime().maxMemory() / 3;
     int cores = Runtime.getRuntime().availableProcessors();
     return new ReceiverConfig(
         db,

@@ -86,7 +86,7 @@ public final class PushEndpoint {
         reader.read(new byte[0], action, client);
       }
       long declared = declaredLength(req);
-      budget.acquire(declared >= 0 ? declared : maxBodyBytes)
+      budget.acquire(InflightBudget.MEMORY_PER_BODY_BYTE * (declared >= 0 ? declared : maxBodyBytes))
           .onSuccess(reserved -> readBody(req, declared)
               .compose(body -> verifiers.<VerifiedPush>executeBlocking(() -> reader.read(body, action, client), false))
               .compose(push -> store(push)
