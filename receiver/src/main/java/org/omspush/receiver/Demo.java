@@ -17,24 +17,28 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.omspush.isosim.pki.DevPki;
-import org.omspush.isosim.push.ClaimCheck;
-import org.omspush.isosim.push.MarketEvent;
 import org.omspush.isosim.push.OutageStatusChange;
 import org.omspush.isosim.push.PushMessage;
 import org.omspush.isosim.push.PushResult;
 import org.omspush.isosim.push.PushSigner;
 import org.omspush.isosim.push.Pusher;
+import org.omspush.isosim.server.IsoSim;
+import org.omspush.isosim.server.IsoSimOptions;
+import org.omspush.isosim.state.IsoState;
+import org.omspush.isosim.state.OutageVersion;
 import org.omspush.isosim.push.PusherOptions;
 import org.omspush.receiver.config.ReceiverConfig;
 
 /**
  * {@code demo}: the receiver on this machine with embedded Postgres and a throwaway PKI, fed by
- * the ISO stand-in with good, duplicated and bad pushes. Exit status 0 only when every good push
- * was acknowledged and every bad one refused.
+ * the ISO stand-in with good, duplicated and bad pushes, redeeming the claim checks from it under
+ * the AUP and delivering to two local subscribers. Exit status 0 only when every good push was
+ * acknowledged, every bad one refused, every claim redeemed, every event delivered with a valid
+ * signature, and the ISO saw no AUP violation.
  */
 final class Demo {
-  private static final String RETRIEVE_OUTAGE = "RetrieveOutageByClaimCheck_OMSv1_DocAttach_AP";
-  private static final String RETRIEVE_MARKET_EVENT = "RetrieveMarketEventByClaimCheck_OMSv1_DocAttach_AP";
+  /** The ISO's real AUP interval: the demo shows the gate at work. */
+  private static final java.time.Duration AUP = java.time.Duration.ofSeconds(5);
 
   private Demo() {}
 
@@ -43,7 +47,7 @@ final class Demo {
 
   static int run(String[] args, PrintStream out) throws Exception {
     if (System.getenv("OMS_LOG_LEVEL") == null) {
-      // The table below says what the log would; set OMS_LOG_LEVEL=INFO to see both.
+      // The tables below say what the log would; set OMS_LOG_LEVEL=INFO to see both.
       ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
           .setLevel(ch.qos.logback.classic.Level.ERROR);
     }
@@ -52,49 +56,90 @@ final class Demo {
     DevPki pki = DevPki.generate(work.resolve("pki"));
     out.println("  test PKI written: ISO CA, ISO push client " + pki.isoPushClient().subject().getName());
 
+    Vertx vertx = Vertx.vertx();
+    IsoSim iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(AUP)));
+    out.println("  ISO stand-in at " + iso.baseUrl() + " (AUP: one call per certificate and service every "
+        + AUP.toSeconds() + " s)");
+    DemoSubscribers subscribers = await(DemoSubscribers.start(vertx));
+
     Map<String, String> env = DevEnvironment.of(pki);
     env.put("OMS_DATA_DIR", work.resolve("postgres").toString());
+    env.put("OMS_ISO_BASE_URL", iso.baseUrl());
+    env.put("OMS_ISO_CA", pki.isoCaBundle().toString());
+    env.put("OMS_ISO_CERT", pki.participantClient().certificateFile().toString());
+    env.put("OMS_ISO_KEY", pki.participantClient().keyFile().toString());
     ReceiverApp app = await(ReceiverApp.start(ReceiverConfig.from(env)));
-    Vertx vertx = Vertx.vertx();
     int status;
     try {
       String url = "https://localhost:" + app.pushPort() + "/iso/v1/push";
-      out.println("  receiver listening on " + url + " (ops http://127.0.0.1:" + app.opsPort() + ")");
-      List<Step> steps = scenario(pki);
-      status = send(vertx, pki, url, steps, out);
-      Map<String, Long> stored = await(app.ingestCounts());
-      out.println();
-      out.println("In the database:");
-      stored.forEach((k, v) -> out.printf("  %-28s %d%n", k, v));
+      out.println("  receiver listening on " + url + " (ops http://127.0.0.1:" + app.opsPort() + ", admin http://127.0.0"
+          + ".1:" + app.adminPort() + ")");
+      subscribers.register(vertx, app.adminPort(), env.get("OMS_ADMIN_TOKEN"));
+      out.println("  subscribers: " + subscribers.describe());
+      status = send(vertx, pki, url, scenario(pki, iso.state()), out);
+      status |= follow(app, iso, subscribers, out);
     } finally {
-      await(vertx.close());
       app.stopAndWait();
+      await(iso.close());
+      await(vertx.close());
       deleteTree(work);
     }
     return status;
   }
 
-  private static List<Step> scenario(DevPki pki) {
+  /** Shows redemption and delivery until every claim is redeemed and every event delivered. */
+  private static int follow(ReceiverApp app, IsoSim iso, DemoSubscribers subscribers, PrintStream out)
+      throws Exception {
+    out.println();
+    out.println("Redeeming claim checks under the AUP and delivering to the subscribers:");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    Map<String, Long> counts = Map.of();
+    while (System.nanoTime() < deadline) {
+      counts = await(app.ingestCounts());
+      long pending = counts.getOrDefault("claims PENDING", 0L);
+      Map<String, Long> byType = await(app.eventCounts());
+      long events = byType.values().stream().mapToLong(Long::longValue).sum();
+      out.printf("  claims pending %-3d redeemed %-3d | events %-3d | delivered: %s | ISO calls %d, AUP violations %d%n",
+          pending, counts.getOrDefault("claims REDEEMED", 0L), events, subscribers.tally(),
+          iso.stats().totalCalls(), iso.stats().totalViolations());
+      if (pending == 0 && subscribers.received() >= subscribers.expected(byType) && events > 0) {
+        break;
+      }
+      Thread.sleep(2500);
+    }
+    out.println();
+    out.println("In the database:");
+    counts.forEach((k, v) -> out.printf("  %-32s %d%n", k, v));
+    long dead = counts.getOrDefault("claims DEAD", 0L);
+    long pending = counts.getOrDefault("claims PENDING", 0L);
+    long violations = iso.stats().totalViolations();
+    boolean ok = dead == 0 && pending == 0 && violations == 0 && subscribers.allSignaturesValid();
+    out.println(ok ? "Every acknowledged push was redeemed and delivered; the ISO saw no AUP violation."
+        : "Not everything completed: pending " + pending + ", dead " + dead + ", AUP violations " + violations);
+    return ok ? 0 : 1;
+  }
+
+  private static List<Step> scenario(DevPki pki, IsoState state) {
     PushSigner iso = PushSigner.of(pki.isoPushClient());
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     List<Step> good = new ArrayList<>();
-    String[] statuses = {"RECEIVED", "SUBMITTED", "APPROVED", "ACTIVE"};
     for (int o = 1; o <= 6; o++) {
       String mrid = "OUT-2026-" + (1000 + o);
-      for (int v = 1; v <= 3; v++) {
-        var change = new OutageStatusChange(mrid, o % 2 == 0 ? "TRANSMISSION" : "RESOURCE", v, statuses[v],
-            v == 1 ? null : statuses[v - 1], now.minusSeconds(60L * (4 - v)),
-            new ClaimCheck("tok-" + mrid + "-v" + v, RETRIEVE_OUTAGE, now.plus(1, ChronoUnit.DAYS)));
-        PushMessage m = PushMessage.outageStatusChange(change).build();
-        good.add(new Step("outage " + mrid + " v" + v, m.soapAction(), iso.sign(m, PushSigner.Algorithm.RSA_SHA256),
-            200, "stored"));
+      OutageVersion v = state.createOutage(mrid, o % 2 == 0 ? "TRANSMISSION" : "RESOURCE", "RECEIVED");
+      for (int version = 1; version <= 3; version++) {
+        if (version > 1) {
+          v = state.change(mrid, version == 2 ? "SUBMITTED" : "APPROVED");
+        }
+        PushMessage m = PushMessage.outageStatusChange(state.statusChange(v)).build();
+        good.add(new Step("outage " + mrid + " v" + version, m.soapAction(),
+            iso.sign(m, PushSigner.Algorithm.RSA_SHA256), 200, "stored"));
       }
     }
     String[][] events = {{"MARKET_CLOSED", "DAM"}, {"RESULTS_PUBLISHED", "DAM"}, {"MARKET_OPEN", "RTM"}};
     for (int i = 0; i < events.length; i++) {
-      var event = new MarketEvent("EV-" + (500 + i), events[i][0], events[i][1], LocalDate.now().plusDays(1), now,
-          events[i][0].replace('_', ' ').toLowerCase() + " for " + events[i][1],
-          i == 1 ? new ClaimCheck("tok-results-" + i, RETRIEVE_MARKET_EVENT, now.plus(1, ChronoUnit.DAYS)) : null);
+      var entry = state.addMarketEvent("EV-" + (500 + i), events[i][0], events[i][1], LocalDate.now().plusDays(1), now,
+          events[i][0].replace('_', ' ').toLowerCase() + " for " + events[i][1]);
+      var event = state.marketEventPush(entry, i == 1);
       PushMessage m = PushMessage.marketEvent(event).build();
       // The ISO's own tools still sign with SHA-1: one of each.
       var alg = i == 2 ? PushSigner.Algorithm.RSA_SHA1 : PushSigner.Algorithm.RSA_SHA256;
@@ -106,8 +151,8 @@ final class Demo {
 
     List<Step> steps = new ArrayList<>(good);
     // Retries: the same MessageID re-signed with a fresh Timestamp, as the ISO resends a push that got no 200.
-    var retried = new OutageStatusChange("OUT-2026-1001", "RESOURCE", 4, "COMPLETED", "ACTIVE", now, null);
-    PushMessage retry = PushMessage.outageStatusChange(retried).build();
+    PushMessage retry = PushMessage.outageStatusChange(state.statusChange(state.change("OUT-2026-1001", "ACTIVE")))
+        .build();
     for (int i = 0; i < 3; i++) {
       steps.add(new Step("outage OUT-2026-1001 v4 " + (i == 0 ? "(first send)" : "(retry " + i + ")"),
           retry.soapAction(), iso.sign(retry, PushSigner.Algorithm.RSA_SHA256), 200, i == 0 ? "stored" : "duplicate"));

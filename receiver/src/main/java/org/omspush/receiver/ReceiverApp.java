@@ -214,6 +214,11 @@ public final class ReceiverApp {
     return s.ping();
   }
 
+  /** Events published to the outbox, by type. */
+  public Future<java.util.Map<String, Long>> eventCounts() {
+    return new org.omspush.store.IngestSummary(pool).eventsByType();
+  }
+
   /** Row counts of the ingest path (messages, claims by state, market events). */
   public Future<java.util.Map<String, Long>> ingestCounts() {
     return new org.omspush.store.IngestSummary(pool).counts();

@@ -22,6 +22,16 @@ public final class IngestSummary {
     this.pool = pool;
   }
 
+  public Future<Map<String, Long>> eventsByType() {
+    return pool.query("select type, count(*) as n from event group by type").execute().map(rows -> {
+      Map<String, Long> out = new LinkedHashMap<>();
+      for (Row r : rows) {
+        out.put(r.getString("type"), r.getLong("n"));
+      }
+      return out;
+    });
+  }
+
   public Future<Map<String, Long>> counts() {
     return pool.query(COUNTS).execute().map(rows -> {
       Map<String, Long> out = new LinkedHashMap<>();
