@@ -2,7 +2,7 @@
 # The redemption benchmark: with a backlog of outage claims on one retrieve service, how much of
 # the ISO's AUP budget (12 calls a minute per certificate and service) the redemption worker uses,
 # with 1 replica and then with 3 (separate JVMs on one Postgres), how many AUP violations the
-# isosim counts, and the time from push to REDEEMED for 100 outages. About 12 minutes.
+# isosim counts, and the time from push to REDEEMED for 100 outages. About 13 minutes.
 # A measurement, not a test: it reports against the targets and never fails on a number.
 #
 #   bench/redeem.sh                             build (skip with BENCH_NO_BUILD=1), then run

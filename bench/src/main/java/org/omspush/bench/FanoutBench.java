@@ -715,8 +715,9 @@ public final class FanoutBench {
           + (fixed.deliveriesPerSecond() < 0.97 * s.rate() * s.subscribers()
               ? f("; only %.0f of %d deliveries/s made in the window", fixed.deliveriesPerSecond(),
                   s.rate() * s.subscribers()) : "");
-      b.append(f("  p99 push -> delivery <= 50 ms at %d events/s: %s ms  %s%s%n", s.rate(),
-          lat(fixed.e2e(), 0.99, 1).strip(), p99 <= 50 && fixed.missing() == 0 ? "MET" : "MISSED", notes));
+      String p99Text = lat(fixed.e2e(), 0.99, 1).strip();
+      b.append(f("  p99 push -> delivery <= 50 ms at %d events/s: %s  %s%s%n", s.rate(),
+          p99Text.equals("lost") ? "lost (not delivered)" : p99Text + " ms", p99 <= 50 && fixed.missing() == 0 ? "MET" : "MISSED", notes));
     }
     FanoutDirect.Result base = direct.stream().filter(r -> r.tool().equals("wrk")).findFirst()
         .orElse(direct.isEmpty() ? null : direct.get(0));

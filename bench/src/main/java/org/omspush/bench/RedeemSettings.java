@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * What one run of the redemption benchmark (bench/redeem.sh) measures and how long, read from
  * BENCH_* environment variables (all optional). The defaults give two measured windows of five
- * minutes (1 replica, then 3) and the end-to-end time of 100 outages: about 11-12 minutes.
+ * minutes (1 replica, then 3) and the end-to-end time of 100 outages: about 13 minutes.
  * See bench/REDEEM.md.
  */
 record RedeemSettings(

@@ -125,6 +125,7 @@ class RedemptionReplicasTest {
       r.awaitReady();
     }
     Scenario scenario = Scenario.builder().outages(100).changesPerOutage(1).marketEvents(100)
+        .attempts(5, Duration.ofSeconds(1))
         .marketEventsWithClaimCheck(100).concurrency(8).seed(3).build();
     // All pushes reach one replica; all three redeem.
     try (Publisher p = new Publisher(vertx, pki, replicas.get(0).pushUrl())) {

@@ -192,6 +192,7 @@ class RedemptionTest {
     // The burst is ingested first (a receiver without an ISO configured), then redeemed.
     receiver = TestReceiver.start(pki, db, Map.of());
     Scenario scenario = Scenario.builder().outages(100).changesPerOutage(10).outOfOrder(0.2).duplicates(0.05)
+        .attempts(5, Duration.ofSeconds(1))
         .concurrency(16).documentSize(512).seed(11).build();
     try (Publisher p = publisher()) {
       var result = await(scenario.run(vertx, iso.state(), p));

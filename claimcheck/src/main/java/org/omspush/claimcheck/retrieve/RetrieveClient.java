@@ -80,6 +80,8 @@ public final class RetrieveClient implements AutoCloseable {
     }
 
     public Future<RetrieveAnswer> send(byte[] signedRequest) {
+      // The timeout starts now, not at open: waiting for the gate may take longer than it.
+      request.idleTimeout(timeout.toMillis());
       return request.send(Buffer.buffer(signedRequest))
           .compose(res -> read(res, expectChanges))
           .recover(RetrieveClient::transientFailure);
@@ -97,7 +99,6 @@ public final class RetrieveClient implements AutoCloseable {
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
         .setAbsoluteURI(serviceUrl(service).toString())
-        .setIdleTimeout(timeout.toMillis())
         .putHeader("Content-Type", "text/xml; charset=utf-8")
         .putHeader("SOAPAction", "\"" + service + "\"");
     return client.request(options).map(req -> new Prepared(req, expectChanges));

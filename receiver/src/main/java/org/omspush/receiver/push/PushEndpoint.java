@@ -269,15 +269,35 @@ public final class PushEndpoint {
     if (res.ended() || res.closed()) {
       return;
     }
-    boolean bodyUnread = !req.isEnded();
-    if (bodyUnread) {
-      // Do not read megabytes only to throw them away: answer and close the connection.
-      res.putHeader(HttpHeaders.CONNECTION, "close");
+    byte[] answer = StandardOutput.fault(fault, Instant.now());
+    int status = fault.reason().httpStatus();
+    if (req.isEnded()) {
+      send(res, status, answer);
+      return;
     }
-    if (bodyUnread) {
-      res.endHandler(v -> req.connection().close());
-    }
-    send(res, fault.reason().httpStatus(), StandardOutput.fault(fault, Instant.now()));
+    // The body is still unread. Closing a socket with unread input resets the connection,
+    // which can destroy the fault before the sender reads it: read the rest first (discarding
+    // it, within bounds), then answer and close.
+    res.putHeader(HttpHeaders.CONNECTION, "close");
+    long[] discarded = {0};
+    long limit = 2 * maxBodyBytes;
+    boolean[] answered = {false};
+    Runnable answerOnce = () -> {
+      if (!answered[0] && !res.ended() && !res.closed()) {
+        answered[0] = true;
+        send(res, status, answer);
+      }
+    };
+    req.handler(chunk -> {
+      discarded[0] += chunk.length();
+      if (discarded[0] > limit) {
+        answerOnce.run();
+        req.connection().close();
+      }
+    });
+    req.endHandler(v -> answerOnce.run());
+    req.exceptionHandler(e -> req.connection().close());
+    req.resume();
   }
 
   private static String subjectOrNone(HttpServerRequest req) {
