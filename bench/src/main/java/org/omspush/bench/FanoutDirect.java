@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -242,10 +241,5 @@ final class FanoutDirect {
           }
           loop(client, ro, payload, end, latencies, counts, sender, errors, finished);
         });
-  }
-
-  static String describe(Result r, int subscribers) {
-    return String.format(Locale.ROOT, "%s, %d subscribers x %d connections, %d s", r.tool(), subscribers,
-        r.connections(), (int) r.seconds());
   }
 }
