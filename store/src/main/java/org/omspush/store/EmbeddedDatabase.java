@@ -46,6 +46,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
+  /** How long a fast shutdown may take (the shutdown checkpoint, on a loaded machine) before an immediate one. */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+
   private final Path pgData;
   private final boolean durable;
   private int port;
@@ -127,6 +130,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (server == null) {
       return;
     }
+    Optional<ProcessHandle> postmaster = runningPostmaster();
     try {
       server.close();
     } catch (IOException e) {
@@ -134,6 +138,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     } finally {
       server = null;
     }
+    // pg_ctl gives up after a few seconds on a loaded machine while the shutdown checkpoint still
+    // runs: a start on this directory before the postmaster has gone would find it in the way.
+    postmaster.ifPresent(p -> awaitExit(p, SHUTDOWN_WAIT));
   }
 
   public synchronized boolean isRunning() {
@@ -219,12 +226,70 @@ public final class EmbeddedDatabase implements AutoCloseable {
       return; // a stale pid file: postgres removes it itself
     }
     LOG.warn("stopping an orphaned PostgreSQL (pid {}) left running in {}", pid, pgData);
-    ProcessHandle p = postmaster.get();
-    p.destroy(); // SIGTERM: smart shutdown; its clients died with the old JVM
+    if (!awaitExit(postmaster.get(), SHUTDOWN_WAIT)) {
+      throw new IllegalStateException("an orphaned PostgreSQL (pid " + pid + ") in " + pgData + " did not stop");
+    }
+  }
+
+  /** The postmaster of this directory, read from its pid file, if it runs. */
+  private Optional<ProcessHandle> runningPostmaster() {
     try {
-      p.onExit().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException("an orphaned PostgreSQL (pid " + pid + ") in " + pgData + " did not stop", e);
+      List<String> lines = Files.readAllLines(pgData.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+      if (lines.isEmpty() || !lines.get(0).strip().matches("[0-9]+")) {
+        return Optional.empty();
+      }
+      return ProcessHandle.of(Long.parseLong(lines.get(0).strip())).filter(ProcessHandle::isAlive);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Waits for a postmaster to exit, asking for a fast shutdown (SIGINT: sessions are closed, a
+   * checkpoint is written) and, if that takes longer than {@code wait}, an immediate one (SIGQUIT:
+   * the next start replays the WAL, nothing committed is lost).
+   */
+  private static boolean awaitExit(ProcessHandle postmaster, Duration wait) {
+    if (exited(postmaster, Duration.ofMillis(200))) {
+      return true;
+    }
+    signal(postmaster, "INT");
+    if (exited(postmaster, wait)) {
+      return true;
+    }
+    LOG.warn("PostgreSQL (pid {}) still running {} s after a fast shutdown: asking for an immediate one",
+        postmaster.pid(), wait.toSeconds());
+    signal(postmaster, "QUIT");
+    return exited(postmaster, Duration.ofSeconds(30));
+  }
+
+  private static boolean exited(ProcessHandle p, Duration wait) {
+    try {
+      p.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return !p.isAlive();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    } catch (java.util.concurrent.ExecutionException e) {
+      return !p.isAlive();
+    }
+  }
+
+  /** ProcessHandle only sends SIGTERM (a smart shutdown, which waits for clients) or SIGKILL. */
+  private static void signal(ProcessHandle p, String signal) {
+    if (!p.isAlive()) {
+      return;
+    }
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      kill.waitFor(10, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      p.destroy();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

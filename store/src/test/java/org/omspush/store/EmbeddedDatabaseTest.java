@@ -151,6 +151,80 @@ class EmbeddedDatabaseTest {
     }
   }
 
+  @Test
+  void stop_returns_only_once_the_server_has_exited_even_with_a_client_in_a_transaction() throws Exception {
+    EmbeddedDatabase db = EmbeddedDatabase.start(dataDir, 0);
+    long pid = postmasterPid(db);
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.url().jdbcUrl(), EmbeddedDatabase.USER, null)) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("CREATE TABLE held (x int)");
+      db.stop();
+      assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("postmaster %d after stop()", pid).isEmpty();
+      assertThat(db.dataDirectory().resolve("postmaster.pid")).doesNotExist();
+      assertThat(db.isRunning()).isFalse();
+    } catch (java.sql.SQLException expected) {
+      // the server closed the client's session: that is what a fast shutdown does
+    } finally {
+      db.close();
+    }
+    assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isEmpty();
+  }
+
+  @Test
+  void a_server_left_running_by_a_killed_jvm_is_stopped_and_its_data_kept() throws Exception {
+    Path readyFile = dataDir.resolve("child-port");
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), OrphanMaker.class.getName(),
+        dataDir.toString(), readyFile.toString())
+        .redirectErrorStream(true).redirectOutput(dataDir.resolve("child.log").toFile()).start();
+    long orphanPid;
+    int port;
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (!java.nio.file.Files.exists(readyFile)) {
+        assertThat(child.isAlive()).as("child JVM: %s", readLog()).isTrue();
+        assertThat(System.nanoTime()).as("child ready in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      port = Integer.parseInt(java.nio.file.Files.readString(readyFile).strip());
+      orphanPid = Long.parseLong(java.nio.file.Files.readAllLines(
+          dataDir.resolve("postgres").resolve("postmaster.pid")).get(0).strip());
+    } finally {
+      child.destroyForcibly().waitFor();
+    }
+    assertThat(ProcessHandle.of(orphanPid).filter(ProcessHandle::isAlive)).as("the orphan outlives its JVM").isPresent();
+
+    try (EmbeddedDatabase db = EmbeddedDatabase.start(dataDir, port)) {
+      assertThat(ProcessHandle.of(orphanPid).filter(ProcessHandle::isAlive)).as("orphan stopped").isEmpty();
+      assertThat(count(db.url(), "inbound_message")).isEqualTo(1);
+    }
+  }
+
+  private String readLog() {
+    try {
+      return java.nio.file.Files.readString(dataDir.resolve("child.log"));
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static long postmasterPid(EmbeddedDatabase db) throws java.io.IOException {
+    return Long.parseLong(java.nio.file.Files.readAllLines(db.dataDirectory().resolve("postmaster.pid")).get(0).strip());
+  }
+
+  /** Started in a child JVM: a migrated server with one row, then waits to be killed. */
+  public static final class OrphanMaker {
+    public static void main(String[] args) throws Exception {
+      EmbeddedDatabase db = EmbeddedDatabase.start(Path.of(args[0]), 0);
+      Migrations.migrate(db.url());
+      try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.url().jdbcUrl(), EmbeddedDatabase.USER, null)) {
+        c.createStatement().execute("INSERT INTO inbound_message (message_id, raw_xml) VALUES ('orphan-1', 'x'::bytea)");
+      }
+      java.nio.file.Files.writeString(Path.of(args[1]), Integer.toString(db.port()));
+      Thread.sleep(Long.MAX_VALUE);
+    }
+  }
+
   /** Retries while the store answers "unavailable" (the pool may still hold a connection from before). */
   private static <T> T eventually(java.util.function.Supplier<Future<T>> action, Duration within) throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
