@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.isosim.push.OutageStatusChange;
 import org.omspush.isosim.push.PushMessage;
@@ -28,29 +30,101 @@ import org.omspush.isosim.state.IsoState;
 import org.omspush.isosim.state.OutageVersion;
 import org.omspush.isosim.push.PusherOptions;
 import org.omspush.receiver.config.ReceiverConfig;
+import org.omspush.store.EmbeddedDatabase;
+import org.omspush.store.IngestSummary;
 
 /**
  * {@code demo}: the receiver on this machine with embedded Postgres and a throwaway PKI, fed by
  * the ISO stand-in with good, duplicated and bad pushes, redeeming the claim checks from it under
- * the AUP and delivering to two local subscribers. Exit status 0 only when every good push was
- * acknowledged, every bad one refused, every claim redeemed, every event delivered with a valid
- * signature, and the ISO saw no AUP violation.
+ * the AUP and delivering to two local subscribers. {@code --replicas N} runs N receivers on the
+ * one database (pushes spread over them as a Service would); {@code --duration D} keeps the ISO
+ * changing outages and publishing market events until D has passed. Exit status 0 only when
+ * every good push was acknowledged, every bad one refused, every claim redeemed, every event
+ * delivered with a valid signature, and the ISO saw no AUP violation.
  */
 final class Demo {
   /** The ISO's real AUP interval: the demo shows the gate at work. */
-  private static final java.time.Duration AUP = java.time.Duration.ofSeconds(5);
+  private static final Duration AUP = Duration.ofSeconds(5);
+  /** How often the ISO changes something while {@code --duration} runs. */
+  private static final Duration ACTIVITY_PERIOD = Duration.ofMillis(2500);
+  private static final String[] STATUSES = {"SUBMITTED", "APPROVED", "ACTIVE", "COMPLETED"};
 
   private Demo() {}
 
   /** One push of the scenario and what the receiver should answer. */
   private record Step(String label, String soapAction, byte[] envelope, int expectedStatus, String expectedOutcome) {}
 
+  /** The command line: {@code demo [--replicas N] [--duration D] [--plain]}. */
+  record Options(int replicas, Duration duration, boolean plain) {
+    static final int MAX_REPLICAS = 5;
+
+    static Options parse(String[] args) {
+      int replicas = 1;
+      Duration duration = Duration.ZERO;
+      boolean plain = false;
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (a.equals("--plain")) {
+          plain = true;
+        } else if (a.equals("--replicas") || a.equals("--duration")) {
+          if (i + 1 >= args.length) {
+            throw new Main.UsageException(a + " needs a value");
+          }
+          String v = args[++i];
+          if (a.equals("--replicas")) {
+            replicas = replicas(v);
+          } else {
+            duration = duration(v);
+          }
+        } else {
+          throw new Main.UsageException("demo: unknown option " + a
+              + " (expected --replicas N, --duration D such as 90s or 5m, --plain)");
+        }
+      }
+      return new Options(replicas, duration, plain);
+    }
+
+    private static int replicas(String v) {
+      try {
+        int n = Integer.parseInt(v);
+        if (n >= 1 && n <= MAX_REPLICAS) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // below
+      }
+      throw new Main.UsageException("--replicas must be 1.." + MAX_REPLICAS + ", not " + v);
+    }
+
+    /** 90s, 5m, 1h or an ISO-8601 duration (PT5M); at most 24 h. */
+    static Duration duration(String v) {
+      Duration d = null;
+      try {
+        if (v.matches("[0-9]{1,6}[smh]")) {
+          long n = Long.parseLong(v.substring(0, v.length() - 1));
+          char unit = v.charAt(v.length() - 1);
+          d = unit == 's' ? Duration.ofSeconds(n) : unit == 'm' ? Duration.ofMinutes(n) : Duration.ofHours(n);
+        } else if (v.startsWith("PT") || v.startsWith("pt")) {
+          d = Duration.parse(v);
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        d = null;
+      }
+      if (d == null || d.isNegative() || d.compareTo(Duration.ofHours(24)) > 0) {
+        throw new Main.UsageException("--duration must look like 90s, 5m, 1h or PT5M (at most 24 h), not " + v);
+      }
+      return d;
+    }
+  }
+
   static int run(String[] args, PrintStream out) throws Exception {
+    Options options = Options.parse(args);
     if (System.getenv("OMS_LOG_LEVEL") == null) {
       // The tables below say what the log would; set OMS_LOG_LEVEL=INFO to see both.
       ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
           .setLevel(ch.qos.logback.classic.Level.ERROR);
     }
+    long started = System.nanoTime();
     Path work = Files.createTempDirectory("oms-demo-");
     out.println("OMS push receiver demo (work directory " + work + ")");
     DevPki pki = DevPki.generate(work.resolve("pki"));
@@ -61,25 +135,45 @@ final class Demo {
     out.println("  ISO stand-in at " + iso.baseUrl() + " (AUP: one call per certificate and service every "
         + AUP.toSeconds() + " s)");
     DemoSubscribers subscribers = await(DemoSubscribers.start(vertx));
+    EmbeddedDatabase db = EmbeddedDatabase.start(work.resolve("postgres"), 0);
+    out.println("  embedded PostgreSQL on 127.0.0.1:" + db.port());
 
     Map<String, String> env = DevEnvironment.of(pki);
-    env.put("OMS_DATA_DIR", work.resolve("postgres").toString());
+    env.put("OMS_DATABASE_URL", "postgresql://" + EmbeddedDatabase.USER + "@127.0.0.1:" + db.port() + "/"
+        + EmbeddedDatabase.DATABASE);
     env.put("OMS_ISO_BASE_URL", iso.baseUrl());
     env.put("OMS_ISO_CA", pki.isoCaBundle().toString());
     env.put("OMS_ISO_CERT", pki.participantClient().certificateFile().toString());
     env.put("OMS_ISO_KEY", pki.participantClient().keyFile().toString());
-    ReceiverApp app = await(ReceiverApp.start(ReceiverConfig.from(env)));
+    List<ReceiverApp> replicas = new ArrayList<>();
     int status;
     try {
-      String url = "https://localhost:" + app.pushPort() + "/iso/v1/push";
-      out.println("  receiver listening on " + url + " (ops http://127.0.0.1:" + app.opsPort() + ", admin http://127.0.0"
-          + ".1:" + app.adminPort() + ")");
-      subscribers.register(vertx, app.adminPort(), env.get("OMS_ADMIN_TOKEN"));
+      for (int i = 0; i < options.replicas(); i++) {
+        replicas.add(await(ReceiverApp.start(ReceiverConfig.from(env))));
+      }
+      List<String> urls = new ArrayList<>();
+      for (int i = 0; i < replicas.size(); i++) {
+        ReceiverApp app = replicas.get(i);
+        urls.add("https://localhost:" + app.pushPort() + "/iso/v1/push");
+        out.println("  receiver " + (i + 1) + " listening on " + urls.get(i) + " (ops http://127.0.0.1:"
+            + app.opsPort() + ", admin http://127.0.0.1:" + app.adminPort() + ")");
+      }
+      subscribers.register(vertx, replicas.get(0).adminPort(), env.get("OMS_ADMIN_TOKEN"));
       out.println("  subscribers: " + subscribers.describe());
-      status = send(vertx, pki, url, scenario(pki, iso.state()), out);
-      status |= follow(app, iso, subscribers, out);
+      try (Pusher pusher = new Pusher(vertx, PusherOptions.asIso(pki))) {
+        status = send(pusher, urls, scenario(pki, iso.state()), out);
+        Activity activity = new Activity(pusher, urls, pki, iso.state(), options.duration());
+        Thread thread = new Thread(activity, "demo-iso-activity");
+        thread.setDaemon(true);
+        thread.start();
+        status |= follow(replicas, iso, subscribers, activity, options, started, out);
+        thread.join(TimeUnit.SECONDS.toMillis(30));
+      }
     } finally {
-      app.stopAndWait();
+      for (ReceiverApp app : replicas) {
+        app.stopAndWait();
+      }
+      db.close();
       await(iso.close());
       await(vertx.close());
       deleteTree(work);
@@ -87,36 +181,197 @@ final class Demo {
     return status;
   }
 
-  /** Shows redemption and delivery until every claim is redeemed and every event delivered. */
-  private static int follow(ReceiverApp app, IsoSim iso, DemoSubscribers subscribers, PrintStream out)
-      throws Exception {
+  /**
+   * The ISO going on with its day while {@code --duration} runs: an outage changes status, a new
+   * one appears, a market event is published, each pushed to the next receiver.
+   */
+  private static final class Activity implements Runnable {
+    private final Pusher pusher;
+    private final List<String> urls;
+    private final PushSigner signer;
+    private final IsoState state;
+    private final Duration duration;
+    private final Random random = new Random(11);
+    final AtomicLong acked = new AtomicLong();
+    final AtomicLong failed = new AtomicLong();
+    volatile boolean done;
+
+    Activity(Pusher pusher, List<String> urls, DevPki pki, IsoState state, Duration duration) {
+      this.pusher = pusher;
+      this.urls = urls;
+      this.signer = PushSigner.of(pki.isoPushClient());
+      this.state = state;
+      this.duration = duration;
+    }
+
+    @Override
+    public void run() {
+      long endNanos = System.nanoTime() + duration.toNanos();
+      try {
+        int n = 0;
+        while (System.nanoTime() + ACTIVITY_PERIOD.toNanos() < endNanos) {
+          Thread.sleep(ACTIVITY_PERIOD.toMillis());
+          n++;
+          PushMessage m;
+          if (n % 5 == 0) {
+            var entry = state.addMarketEvent("EV-" + (600 + n), n % 10 == 0 ? "MARKET_OPEN" : "MARKET_CLOSED",
+                n % 10 == 0 ? "RTM" : "DAM", LocalDate.now().plusDays(1), Instant.now(), "market update " + n);
+            m = PushMessage.marketEvent(state.marketEventPush(entry, false)).build();
+          } else if (n % 7 == 0) {
+            m = PushMessage.outageStatusChange(state.statusChange(
+                state.createOutage("OUT-2026-" + (2000 + n), "RESOURCE", "RECEIVED"))).build();
+          } else {
+            List<OutageVersion> outages = state.outages();
+            OutageVersion o = outages.get(random.nextInt(outages.size()));
+            m = PushMessage.outageStatusChange(state.statusChange(
+                state.change(o.outageMRID(), STATUSES[random.nextInt(STATUSES.length)]))).build();
+          }
+          push(m, urls.get(n % urls.size()));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        done = true;
+      }
+    }
+
+    /** As the ISO does: a push that got no 200 is sent again (re-signed, same MessageID). */
+    private void push(PushMessage m, String url) {
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        try {
+          PushResult r = await(pusher.push(url, m.soapAction(), signer.sign(m, PushSigner.Algorithm.RSA_SHA256)));
+          if (r.statusCode() == 200) {
+            acked.incrementAndGet();
+            return;
+          }
+        } catch (Exception e) {
+          // sent again below
+        }
+      }
+      failed.incrementAndGet();
+    }
+  }
+
+  /** Shows redemption and delivery live until every claim is redeemed and every event delivered. */
+  private static int follow(List<ReceiverApp> replicas, IsoSim iso, DemoSubscribers subscribers, Activity activity,
+      Options options, long started, PrintStream out) throws Exception {
     out.println();
-    out.println("Redeeming claim checks under the AUP and delivering to the subscribers:");
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    out.println("Redeeming claim checks under the AUP and delivering to the subscribers"
+        + (options.duration().isZero() ? ":" : " (the ISO keeps changing things for " + options.duration().toSeconds()
+        + " s):"));
+    boolean live = !options.plain() && System.console() != null && !"dumb".equals(System.getenv("TERM"));
+    ReceiverApp any = replicas.get(0);
+    long deadline = Long.MAX_VALUE;
     Map<String, Long> counts = Map.of();
-    while (System.nanoTime() < deadline) {
-      counts = await(app.ingestCounts());
+    int drawn = 0;
+    long lastPlain = 0;
+    while (true) {
+      counts = await(any.ingestCounts());
+      Map<String, Long> byType = await(any.eventCounts());
+      List<IngestSummary.Gate> gates = await(any.gates());
       long pending = counts.getOrDefault("claims PENDING", 0L);
-      Map<String, Long> byType = await(app.eventCounts());
       long events = byType.values().stream().mapToLong(Long::longValue).sum();
-      out.printf("  claims pending %-3d redeemed %-3d | events %-3d | delivered: %s | ISO calls %d, AUP violations %d%n",
-          pending, counts.getOrDefault("claims REDEEMED", 0L), events, subscribers.tally(),
-          iso.stats().totalCalls(), iso.stats().totalViolations());
-      if (pending == 0 && subscribers.received() >= subscribers.expected(byType) && events > 0) {
+      boolean finished = activity.done && pending == 0 && events > 0
+          && subscribers.received() >= subscribers.expected(byType);
+      if (activity.done && deadline == Long.MAX_VALUE) {
+        // what is left needs one AUP slot per pending claim, plus time for the deliveries
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120 + pending * (AUP.toSeconds() + 1));
+      }
+      List<String> view = view(replicas, iso, subscribers, activity, counts, byType, gates, started);
+      if (live) {
+        if (drawn > 0) {
+          out.print("\u001b[" + drawn + "F\u001b[J");
+        }
+        view.forEach(out::println);
+        drawn = view.size();
+      } else if (finished || System.nanoTime() - lastPlain >= TimeUnit.SECONDS.toNanos(5)) {
+        out.println("  " + view.get(0).strip() + " | " + view.get(1).strip() + " | " + view.get(view.size() - 1)
+            .strip());
+        lastPlain = System.nanoTime();
+      }
+      if (finished || System.nanoTime() > deadline) {
         break;
       }
-      Thread.sleep(2500);
+      Thread.sleep(live ? 500 : 1000);
     }
-    out.println();
-    out.println("In the database:");
-    counts.forEach((k, v) -> out.printf("  %-32s %d%n", k, v));
+    return summary(replicas, iso, subscribers, activity, counts, started, out);
+  }
+
+  /** The live block: the clock, the claims and the AUP gate with its countdown, the deliveries, the ISO's count. */
+  private static List<String> view(List<ReceiverApp> replicas, IsoSim iso, DemoSubscribers subscribers,
+      Activity activity, Map<String, Long> counts, Map<String, Long> byType, List<IngestSummary.Gate> gates,
+      long started) {
+    List<String> lines = new ArrayList<>();
+    lines.add(String.format("  %5.0f s  pushes acknowledged %d (+%d while running)%s", seconds(started),
+        sum(replicas, "oms.push.requests", "outcome", "stored"), activity.acked.get(),
+        activity.done ? "" : ", the ISO is still changing things"));
+    lines.add(String.format("  claims waiting %-3d redeemed %-3d superseded %-3d dead %d",
+        counts.getOrDefault("claims PENDING", 0L), counts.getOrDefault("claims REDEEMED", 0L),
+        counts.getOrDefault("claims SUPERSEDED", 0L), counts.getOrDefault("claims DEAD", 0L)));
+    for (IngestSummary.Gate g : gates) {
+      lines.add(String.format("  AUP gate %-44s %s  (%d calls, %d AUP pages)", g.service(),
+          g.secondsUntilOpen() > 0 ? String.format("next call in %4.1f s", g.secondsUntilOpen()) : "open              ",
+          g.calls(), g.aupPages()));
+    }
+    long events = byType.values().stream().mapToLong(Long::longValue).sum();
+    lines.add(String.format("  events %-3d deliveries %s (of %d due)", events, subscribers.tally(),
+        subscribers.expected(byType)));
+    if (replicas.size() > 1) {
+      StringBuilder b = new StringBuilder("  by replica (acked/redeemed/delivered):");
+      for (int i = 0; i < replicas.size(); i++) {
+        b.append(String.format(" r%d %d/%d/%d", i + 1, count(replicas.get(i), "oms.push.requests", "outcome", "stored"),
+            count(replicas.get(i), "oms.retrieve.calls", "outcome", "document"),
+            count(replicas.get(i), "oms.fanout.deliveries", "outcome", "delivered")));
+      }
+      lines.add(b.toString());
+    }
+    lines.add(String.format("  ISO: %d retrieve calls, AUP violations %d", iso.stats().totalCalls(),
+        iso.stats().totalViolations()));
+    return lines;
+  }
+
+  private static int summary(List<ReceiverApp> replicas, IsoSim iso, DemoSubscribers subscribers, Activity activity,
+      Map<String, Long> counts, long started, PrintStream out) {
     long dead = counts.getOrDefault("claims DEAD", 0L);
     long pending = counts.getOrDefault("claims PENDING", 0L);
     long violations = iso.stats().totalViolations();
-    boolean ok = dead == 0 && pending == 0 && violations == 0 && subscribers.allSignaturesValid();
+    boolean ok = dead == 0 && pending == 0 && violations == 0 && activity.failed.get() == 0
+        && subscribers.allSignaturesValid();
+    out.println();
+    out.println("Summary:");
+    out.printf("  %-36s %s%n", "receivers (replicas)", replicas.size());
+    counts.forEach((k, v) -> out.printf("  %-36s %d%n", k, v));
+    out.printf("  %-36s %d%n", "pushes acked while running", activity.acked.get());
+    out.printf("  %-36s %d%n", "pushes not acked after 3 tries", activity.failed.get());
+    for (DemoSubscribers.Subscriber s : subscribers.all) {
+      out.printf("  %-36s %d (bad signatures %d)%n", "delivered to " + s.name, s.received.get(),
+          s.badSignatures.get());
+    }
+    out.printf("  %-36s %d%n", "ISO retrieve calls", iso.stats().totalCalls());
+    for (var e : iso.stats().entries()) {
+      out.printf("    %-34s %d calls, %d accepted, %d AUP violations%n", e.service(), e.calls(), e.accepted(),
+          e.violations());
+    }
+    out.printf("  %-36s %d%n", "ISO AUP violations", violations);
+    out.printf("  %-36s %.0f s%n", "elapsed", seconds(started));
     out.println(ok ? "Every acknowledged push was redeemed and delivered; the ISO saw no AUP violation."
-        : "Not everything completed: pending " + pending + ", dead " + dead + ", AUP violations " + violations);
+        : "Not everything completed: pending " + pending + ", dead " + dead + ", AUP violations " + violations
+            + ", pushes not acked " + activity.failed.get());
     return ok ? 0 : 1;
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+
+  private static long sum(List<ReceiverApp> replicas, String meter, String tag, String value) {
+    return replicas.stream().mapToLong(r -> count(r, meter, tag, value)).sum();
+  }
+
+  /** A counter of one replica, summed over its other tags. */
+  private static long count(ReceiverApp app, String meter, String tag, String value) {
+    return (long) app.metrics().find(meter).tag(tag, value).counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
   }
 
   private static List<Step> scenario(DevPki pki, IsoState state) {
@@ -181,27 +436,26 @@ final class Demo {
     return steps;
   }
 
-  private static int send(Vertx vertx, DevPki pki, String url, List<Step> steps, PrintStream out) throws Exception {
+  private static int send(Pusher pusher, List<String> urls, List<Step> steps, PrintStream out) throws Exception {
     Map<String, Integer> tally = new LinkedHashMap<>();
     int unexpected = 0;
     out.println();
     out.printf("  %-3s %-44s %-6s %-18s%n", "#", "push", "HTTP", "receiver said");
-    try (Pusher pusher = new Pusher(vertx, PusherOptions.asIso(pki))) {
-      int n = 0;
-      for (Step s : steps) {
-        PushResult r = await(pusher.push(url, s.soapAction(), s.envelope()));
-        String outcome = outcome(r);
-        boolean ok = r.statusCode() == s.expectedStatus() && outcome.equals(s.expectedOutcome());
-        if (!ok) {
-          unexpected++;
-        }
-        tally.merge(r.statusCode() == 200 ? "acknowledged (200): " + outcome : "refused: " + outcome, 1, Integer::sum);
-        out.printf("  %-3d %-44s %-6d %-18s%s%n", ++n, s.label(), r.statusCode(), outcome,
-            ok ? "" : "   <-- expected " + s.expectedStatus() + " " + s.expectedOutcome());
+    int n = 0;
+    for (Step s : steps) {
+      // spread over the replicas, as the Service in front of them would
+      PushResult r = await(pusher.push(urls.get(n % urls.size()), s.soapAction(), s.envelope()));
+      String outcome = outcome(r);
+      boolean ok = r.statusCode() == s.expectedStatus() && outcome.equals(s.expectedOutcome());
+      if (!ok) {
+        unexpected++;
       }
+      tally.merge(r.statusCode() == 200 ? "acknowledged (200): " + outcome : "refused: " + outcome, 1, Integer::sum);
+      out.printf("  %-3d %-44s %-6d %-18s%s%n", ++n, s.label(), r.statusCode(), outcome,
+          ok ? "" : "   <-- expected " + s.expectedStatus() + " " + s.expectedOutcome());
     }
     out.println();
-    out.println("Summary:");
+    out.println("Pushes:");
     tally.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
     out.println(unexpected == 0 ? "  every push answered as the contract says" : "  " + unexpected + " unexpected answers");
     return unexpected == 0 ? 0 : 1;

@@ -73,7 +73,10 @@ public final class Main {
     out.println("""
         usage: java -jar oms-receiver.jar COMMAND
           serve              run the receiver; configured by OMS_* environment variables (see README)
-          demo               run the receiver against the ISO stand-in on this machine, with a test PKI
+          demo [--replicas N] [--duration D] [--plain]
+                             run the receiver against the ISO stand-in on this machine, with a test PKI:
+                             N receivers on one database (1..5), the ISO active for D (90s, 5m),
+                             --plain: a line every 5 s instead of the live view
           pki dev --out DIR  write a throwaway test PKI (ISO CA, push and server certificates) to DIR""");
     return status;
   }

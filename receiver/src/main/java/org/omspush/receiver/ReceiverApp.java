@@ -224,6 +224,11 @@ public final class ReceiverApp {
     return new org.omspush.store.IngestSummary(pool).counts();
   }
 
+  /** The AUP gates with the seconds until each opens. */
+  public Future<java.util.List<org.omspush.store.IngestSummary.Gate>> gates() {
+    return new org.omspush.store.IngestSummary(pool).gates();
+  }
+
   public int pushPort() {
     return pushPort;
   }

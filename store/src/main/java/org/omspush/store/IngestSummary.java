@@ -16,6 +16,15 @@ public final class IngestSummary {
       union all select 'market events ' || fanout_state, count(*) from market_event group by fanout_state
       """;
 
+  private static final String GATES = """
+      select service, calls, aup_pages,
+             greatest(0, extract(epoch from next_allowed_at - now()))::float8 as wait_s
+        from aup_gate where next_allowed_at > '-infinity' order by service, identity
+      """;
+
+  /** One AUP gate: a service of one certificate, seconds until its next call may go, and its counts. */
+  public record Gate(String service, double secondsUntilOpen, long calls, long aupPages) {}
+
   private final Pool pool;
 
   public IngestSummary(Pool pool) {
@@ -37,6 +46,17 @@ public final class IngestSummary {
       Map<String, Long> out = new LinkedHashMap<>();
       for (Row r : rows) {
         out.put(r.getString("what"), r.getLong("n"));
+      }
+      return out;
+    });
+  }
+
+  /** The AUP gates, on the database clock (the one every replica's gate uses). */
+  public Future<java.util.List<Gate>> gates() {
+    return pool.query(GATES).execute().map(rows -> {
+      java.util.List<Gate> out = new java.util.ArrayList<>();
+      for (Row r : rows) {
+        out.add(new Gate(r.getString("service"), r.getDouble("wait_s"), r.getLong("calls"), r.getLong("aup_pages")));
       }
       return out;
     });
