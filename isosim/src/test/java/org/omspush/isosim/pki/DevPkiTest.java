@@ -193,14 +193,11 @@ class DevPkiTest {
   }
 
   @Test
-  void generation_is_fast_enough_for_every_test_class(@TempDir Path other) {
-    long start = System.nanoTime();
+  void every_generation_makes_new_keys(@TempDir Path other) {
     DevPki fresh = DevPki.generate(other);
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-    // about 1 s on an idle 2-core machine once warm; the bound leaves room for a busy CI
-    assertThat(took).isLessThan(Duration.ofSeconds(5));
     assertThat(fresh.isoRootCa().certificate()).isNotEqualTo(pki.isoRootCa().certificate());
+    assertThat(fresh.isoPushClient().subject()).isEqualTo(pki.isoPushClient().subject());
   }
 
   private static X509Certificate[] chainArray(DevPki.Credential credential) {

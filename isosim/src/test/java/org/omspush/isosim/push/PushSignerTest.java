@@ -301,13 +301,12 @@ class PushSignerTest {
   }
 
   @Test
-  void twenty_megabyte_push_is_cheap_to_build() {
-    long start = System.nanoTime();
+  void twenty_megabyte_push_is_built_to_the_byte_and_verifies() throws Exception {
     byte[] big = signer.sign(
         PushMessage.marketEvent(marketClosed()).padTo(20_000_000).build(), Algorithm.RSA_SHA256);
 
     assertThat(big).hasSize(20_000_000);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    verifyOneSignature(parse(big));
   }
 
   @Test
