@@ -24,6 +24,8 @@ public final class Main {
         case "serve" -> serve();
         case "demo" -> Demo.run(rest, out);
         case "pki" -> pki(rest, out, err);
+        case "cert" -> org.omspush.receiver.cli.CertificateRequestCommand.run(rest, out, err);
+        case "doctor" -> org.omspush.receiver.cli.Doctor.run(System.getenv(), out);
         case "help", "--help", "-h" -> usage(out, 0);
         default -> {
           err.println("unknown command: " + command);
@@ -74,7 +76,11 @@ public final class Main {
         usage: java -jar oms-receiver.jar COMMAND
           serve              run the receiver; configured by OMS_* environment variables (see README)
           demo               run the receiver against the ISO stand-in on this machine, with a test PKI
-          pki dev --out DIR  write a throwaway test PKI (ISO CA, push and server certificates) to DIR""");
+          pki dev --out DIR  write a throwaway test PKI (ISO CA, push and server certificates) to DIR
+          cert csr --subject DN --out DIR [--key-type rsa|ec] [--dns NAME ...]
+                             a new key and a PKCS#10 request for the ISO (or push server) certificate
+          doctor             check the configuration (same environment as serve), certificates, TLS,
+                             database, ISO and subscribers; print what to register with the ISO""");
     return status;
   }
 
