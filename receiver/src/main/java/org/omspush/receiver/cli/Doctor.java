@@ -458,11 +458,15 @@ public final class Doctor {
       report(Status.FAIL, "database", where + " unreachable: " + e.getMessage());
       return null;
     }
-    migrations(url);
+    if (!migrations(url)) {
+      report(Status.WARN, "subscribers", "not checked: the schema is not current");
+      return null;
+    }
     return url;
   }
 
-  private void migrations(DatabaseUrl url) {
+  /** @return whether the schema is what this version expects (or newer) */
+  private boolean migrations(DatabaseUrl url) {
     try {
       Flyway flyway = Flyway.configure(Migrations.class.getClassLoader())
           .dataSource(url.jdbcUrl(), url.user(), url.password())
@@ -487,20 +491,25 @@ public final class Doctor {
       if (!failed.isEmpty()) {
         report(Status.FAIL, "migrations", at + "; failed: " + failed.stream().map(m -> "V" + m.getVersion()).toList()
             + ": repair the database before starting");
+        return false;
       } else if (!validated.validationSuccessful) {
         report(Status.FAIL, "migrations", at + "; applied migrations differ from this version's: "
             + validated.getAllErrorMessages());
+        return false;
       } else if (info.pending().length > 0) {
         report(Status.WARN, "migrations", at + "; " + info.pending().length
             + " pending (serve applies them at start-up; doctor does not)");
+        return false;
       } else if (!future.isEmpty()) {
         report(Status.WARN, "migrations", at + ", newer than this version knows ("
             + future.stream().map(m -> "V" + m.getVersion()).toList() + "): is an older jar running?");
       } else {
         report(Status.OK, "migrations", at + ", current");
       }
+      return true;
     } catch (RuntimeException e) {
       report(Status.FAIL, "migrations", "cannot read Flyway's history: " + e.getMessage());
+      return false;
     }
   }
 
