@@ -62,6 +62,9 @@ public final class CertificateWatch extends VerticleBase {
         .tag("certificate", ROLE)
         .description("1 while the certificate files on disk are refused and the server keeps the previous ones")
         .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("oms_tls_restart_required", restartRequired, AtomicInteger::get)
+        .description("1 when certificate files that are read only at start-up (the ISO client identity) changed")
+        .register(registry);
   }
 
   /**
@@ -85,19 +88,81 @@ public final class CertificateWatch extends VerticleBase {
           expiry.track(i == 0 ? "iso-client" : "iso-client-" + (i + 1), List.of(iso.identities().get(i).certificate()));
         }
         expiry.track("iso-ca", TlsFiles.certificates("OMS_ISO_CA", iso.isoCa()));
-        // The ISO identity is also the AUP gate's key and the WS-Security signer, fixed at start-up.
-        log.info("ISO client certificates are not reloaded while running: restart the receiver after renewing them");
       }
     };
+    if (config.iso() != null) {
+      for (int i = 0; i < config.iso().identities().size(); i++) {
+        var id = config.iso().identities().get(i);
+        w.watchForRestart(i == 0 ? "iso-client" : "iso-client-" + (i + 1), id.certificateFile(), id.keyFile());
+      }
+    }
     return w;
   }
 
   private Runnable initial = () -> { };
 
+  /** Files that are read once at start-up; a change is reported, not applied. */
+  private static final class RestartOnly {
+    final String role;
+    final java.nio.file.Path cert;
+    final java.nio.file.Path key;
+    String atStart;
+    String lastReported;
+
+    RestartOnly(String role, java.nio.file.Path cert, java.nio.file.Path key) {
+      this.role = role;
+      this.cert = cert;
+      this.key = key;
+    }
+
+    String hashNow() throws IOException {
+      return TlsMaterial.hash(java.nio.file.Files.readAllBytes(cert), java.nio.file.Files.readAllBytes(key),
+          new byte[0]);
+    }
+  }
+
+  private final List<RestartOnly> restartOnly = new java.util.ArrayList<>();
+  private final AtomicInteger restartRequired = new AtomicInteger();
+
+  /**
+   * Watches files that cannot be swapped while running: the ISO client identity is also the AUP
+   * gate's key and the WS-Security signer, both fixed at start-up. A change is logged at WARN
+   * (once per new content) and shown as {@code oms_tls_restart_required} = 1 until a restart.
+   */
+  public void watchForRestart(String role, java.nio.file.Path cert, java.nio.file.Path key) {
+    restartOnly.add(new RestartOnly(role, cert, key));
+  }
+
+  private void lookAtRestartOnly() {
+    boolean required = false;
+    for (RestartOnly f : restartOnly) {
+      String h;
+      try {
+        h = f.hashNow();
+      } catch (IOException e) {
+        continue;
+      }
+      if (f.atStart == null) {
+        f.atStart = h;
+      }
+      if (h.equals(f.atStart)) {
+        continue;
+      }
+      required = true;
+      if (!h.equals(f.lastReported)) {
+        f.lastReported = h;
+        log.warn("the {} certificate files changed on disk ({}, {}); they are read only at start-up: restart the "
+            + "receiver (e.g. kubectl rollout restart) to use them", f.role, f.cert, f.key);
+      }
+    }
+    restartRequired.set(required ? 1 : 0);
+  }
+
   @Override
   public Future<?> start() {
     return vertx.executeBlocking(() -> {
       initial.run();
+      lookAtRestartOnly();
       return TlsMaterial.hashOf(files.certChain(), files.key(), files.clientCa());
     })
         .onSuccess(h -> {
@@ -124,7 +189,10 @@ public final class CertificateWatch extends VerticleBase {
     }
     busy = true;
     String known = current;
-    vertx.executeBlocking(() -> look(known), false)
+    vertx.executeBlocking(() -> {
+      lookAtRestartOnly();
+      return look(known);
+    }, false)
         .compose(this::act)
         .onComplete(ar -> {
           busy = false;
