@@ -139,9 +139,9 @@ public final class CertificateRequestCommand {
       out.println();
     }
     out.println("next:");
-    out.println("  1. Send " + CSR_FILE + " (never " + KEY_FILE + ") to whoever issues the certificate: for the");
-    out.println("     participant certificate, your ISO user access administrator through the ISO's certificate");
-    out.println("     request process; for the push server's certificate, your CA.");
+    out.println("  1. Send " + CSR_FILE + " (never " + KEY_FILE + ") to whoever issues the certificate: for the participant");
+    out.println("     certificate, your user access administrator (UAA) through the ISO's certificate request");
+    out.println("     process; for the push server's certificate, your CA.");
     out.println("  2. Check the certificate you get back names this public key: its SHA-256 above must match");
     out.println("     (openssl x509 -in cert.pem -noout -pubkey | openssl pkey -pubin -outform der | sha256sum).");
     out.println("  3. Store the certificate (PEM, followed by its issuing CA) and " + KEY_FILE + " in a Kubernetes Secret");
