@@ -24,6 +24,8 @@ public final class Main {
         case "serve" -> serve();
         case "demo" -> Demo.run(rest, out);
         case "pki" -> pki(rest, out, err);
+        case "cert" -> org.omspush.receiver.cli.CertificateRequestCommand.run(rest, out, err);
+        case "doctor" -> org.omspush.receiver.cli.Doctor.run(System.getenv(), out);
         case "help", "--help", "-h" -> usage(out, 0);
         default -> {
           err.println("unknown command: " + command);
@@ -77,7 +79,11 @@ public final class Main {
                              run the receiver against the ISO stand-in on this machine, with a test PKI:
                              N receivers on one database (1..5), the ISO active for D (90s, 5m),
                              --plain: a line every 5 s instead of the live view
-          pki dev --out DIR  write a throwaway test PKI (ISO CA, push and server certificates) to DIR""");
+          pki dev --out DIR  write a throwaway test PKI (ISO CA, push and server certificates) to DIR
+          cert csr --subject DN --out DIR [--key-type rsa|ec] [--dns NAME ...]
+                             a new key and a PKCS#10 request for the ISO (or push server) certificate
+          doctor             check the configuration (same environment as serve), certificates, TLS,
+                             database, ISO and subscribers; print what to register with the ISO""");
     return status;
   }
 

@@ -108,6 +108,8 @@ public final class ReceiverApp {
           log.info("push endpoint https://{}:{}{} listening (mutual TLS, TLS 1.2/1.3); allowed push identities: {}",
               config.pushHost(), pushPort, config.pushPath(), config.pushIdentities().subjects());
         })
+        .compose(v -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch.forReceiver(config, metrics,
+            m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)))))
         .compose(v -> startRedemption())
         .compose(v -> startFanout())
         .mapEmpty();

@@ -40,4 +40,11 @@ class MainTest {
     assertThat(run("pki", "dev")).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage: pki dev --out DIR");
   }
+
+  @Test
+  void doctor_reads_the_environment_and_fails_on_a_configuration_that_does_not_parse() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("OMS_TLS_CERT") == null, "OMS_TLS_CERT is set here");
+    assertThat(run("doctor")).isEqualTo(1);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("FAIL configuration").contains("OMS_TLS_CERT");
+  }
 }

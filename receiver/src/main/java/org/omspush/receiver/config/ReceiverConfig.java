@@ -13,6 +13,7 @@ import org.omspush.store.DatabaseUrl;
  * @param databaseUrl  null = embedded Postgres in {@code dataDir}
  * @param iso          null = no redemption (OMS_ISO_BASE_URL unset)
  * @param fanout       the admin API and the fan-out to subscribers
+ * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -30,14 +31,15 @@ public record ReceiverConfig(
     int dbPoolSize,
     int verifyThreads,
     IsoConfig iso,
-    FanoutConfig fanout) {
+    FanoutConfig fanout,
+    CertificateSettings certificates) {
 
   public static final long MIB = 1024 * 1024;
 
   /** The same settings on another database (tests and the demo hand over a server they started). */
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
-        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout);
+        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -91,6 +93,7 @@ public record ReceiverConfig(
         (int) s.positive("OMS_DB_POOL_SIZE", 16),
         (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)),
         IsoConfig.from(s),
-        FanoutConfig.from(s));
+        FanoutConfig.from(s),
+        CertificateSettings.from(s));
   }
 }

@@ -1,13 +1,16 @@
 package org.omspush.receiver.push;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.omspush.receiver.tls.TlsFiles;
+import org.omspush.receiver.tls.TlsMaterial;
 
 /** TLS for the push port: 1.2 and 1.3 only, forward-secret AEAD suites only, client certificate required. */
 public final class PushServerOptions {
@@ -45,5 +48,17 @@ public final class PushServerOptions {
         .setUseAlpn(false);
     CIPHER_SUITES.forEach(o::addEnabledCipherSuite);
     return o;
+  }
+
+  /**
+   * The same TLS settings as {@code base} (protocols, suites, client authentication) with the
+   * certificate, key and client CAs of {@code m}, given as bytes so the server gets exactly the
+   * set that was checked: for swapping certificates into a running server.
+   */
+  public static ServerSSLOptions sslOptions(HttpServerOptions base, TlsMaterial m) {
+    return base.getSslOptions().copy()
+        .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(m.certPem()))
+            .addKeyValue(Buffer.buffer(m.keyPem())))
+        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(m.clientCaPem())));
   }
 }

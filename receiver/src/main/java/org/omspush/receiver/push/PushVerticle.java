@@ -60,6 +60,15 @@ public final class PushVerticle extends VerticleBase {
     }
   }
 
+  /** New certificates for the port; every instance shares one server, so one call updates them all. */
+  public Future<Boolean> updateSsl(io.vertx.core.net.ServerSSLOptions ssl) {
+    return server.updateSSLOptions(ssl);
+  }
+
+  public HttpServerOptions options() {
+    return options;
+  }
+
   public int actualPort() {
     return server.actualPort();
   }

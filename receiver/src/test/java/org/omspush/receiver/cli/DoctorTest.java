@@ -1,0 +1,195 @@
+package org.omspush.receiver.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.omspush.isosim.pki.DevPki;
+import org.omspush.isosim.server.IsoSim;
+import org.omspush.isosim.server.IsoSimOptions;
+import org.omspush.receiver.DevEnvironment;
+import org.omspush.receiver.tls.Certificates;
+import org.omspush.store.DatabaseUrl;
+import org.omspush.store.testing.TestDatabase;
+
+/** doctor against a receiver's environment: real Postgres, the test PKI, the ISO stand-in. */
+class DoctorTest {
+  @TempDir static Path dir;
+  static DevPki pki;
+  static DatabaseUrl db;
+  static Vertx vertx;
+  static IsoSim iso;
+
+  @BeforeAll
+  static void start() throws Exception {
+    pki = DevPki.generate(dir);
+    db = TestDatabase.fresh();
+    addSubscriber(db, "http://127.0.0.1:9/hooks/outages?token=secret");
+    vertx = Vertx.vertx();
+    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki)));
+  }
+
+  @AfterAll
+  static void stop() {
+    await(iso.close());
+    await(vertx.close());
+  }
+
+  static void addSubscriber(DatabaseUrl url, String hook) {
+    TestDatabase.execute(url, "INSERT INTO subscriber (id, url, event_types) VALUES (?, ?, ARRAY['market.event'])",
+        UUID.randomUUID(), hook);
+  }
+
+  static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static String urlOf(DatabaseUrl u) {
+    return "postgresql://" + u.user() + (u.password() == null ? "" : ":" + u.password()) + "@" + u.host() + ":"
+        + u.port() + "/" + u.database();
+  }
+
+  /** What serve would get in production, pointing at this machine's stand-ins. */
+  static Map<String, String> goodEnvironment() {
+    Map<String, String> env = new HashMap<>(DevEnvironment.of(pki));
+    env.put("OMS_DATABASE_URL", urlOf(db));
+    env.put("OMS_ISO_BASE_URL", iso.baseUrl());
+    env.put("OMS_ISO_CA", pki.isoCaBundle().toString());
+    env.put("OMS_ISO_CERT", pki.participantClient().certificateFile().toString());
+    env.put("OMS_ISO_KEY", pki.participantClient().keyFile().toString());
+    env.put("OMS_TLS_SERVER_CA", pki.serverCa().certificateFile().toString());
+    env.put("OMS_PUSH_PUBLIC_URL", "https://localhost:8443/iso/v1/push");
+    return env;
+  }
+
+  record Run(int status, String output) {
+    String line(String check) {
+      return output.lines().filter(l -> l.length() > 5 && l.substring(5).startsWith(check)).findFirst()
+          .orElseThrow(() -> new AssertionError("no line for " + check + " in:\n" + output));
+    }
+  }
+
+  static Run doctor(Map<String, String> env) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int status = Doctor.run(env, new PrintStream(out, true, StandardCharsets.UTF_8));
+    return new Run(status, out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void a_good_configuration_passes_every_check_and_prints_what_to_register() {
+    Run r = doctor(goodEnvironment());
+
+    assertThat(r.output()).doesNotContain("FAIL ").doesNotContain("WARN ");
+    assertThat(r.status()).as(r.output()).isZero();
+    assertThat(r.line("configuration")).startsWith("OK");
+    assertThat(r.line("push server key")).startsWith("OK");
+    assertThat(r.line("push server certificate")).startsWith("OK");
+    assertThat(r.line("push server chain")).startsWith("OK").contains("OMS_TLS_SERVER_CA");
+    assertThat(r.line("push endpoint URL")).startsWith("OK");
+    assertThat(r.line("push TLS protocols")).startsWith("OK").contains("TLSv1.1 refused");
+    assertThat(r.line("ISO client → ISO")).startsWith("OK").contains("mutual TLS");
+    assertThat(r.line("database")).startsWith("OK");
+    assertThat(r.line("migrations")).startsWith("OK").contains("current");
+    assertThat(r.line("subscriber ")).startsWith("OK").contains("127.0.0.1").doesNotContain("secret");
+    assertThat(r.output())
+        .contains("endpoint URL:        https://localhost:8443/iso/v1/push")
+        .contains("SHA-256 fingerprint: " + Certificates.fingerprint(pki.receiverServer().certificate()))
+        .contains("server certificate:  " + DevPki.RECEIVER_SERVER_DN.getName());
+    // a handshake only: the ISO saw no retrieve call
+    assertThat(iso.stats().totalCalls()).isZero();
+  }
+
+  @Test
+  void an_expired_server_certificate_fails() {
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_TLS_CERT", pki.expiredPushClient().certificateFile().toString());
+    env.put("OMS_TLS_KEY", pki.expiredPushClient().keyFile().toString());
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("push server certificate")).startsWith("FAIL").contains("expired on");
+    assertThat(r.line("push server key")).startsWith("OK");
+  }
+
+  @Test
+  void a_key_that_does_not_belong_to_the_certificate_fails() {
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_TLS_KEY", pki.isoServer().keyFile().toString());
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("push server key")).startsWith("FAIL").contains("does not belong");
+  }
+
+  @Test
+  void an_unreachable_database_fails_and_skips_the_subscribers() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_DATABASE_URL", "postgresql://oms:pw@127.0.0.1:" + closed + "/oms");
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("database")).startsWith("FAIL").contains("unreachable").doesNotContain(":pw@");
+    assertThat(r.output()).doesNotContain("subscriber ").doesNotContain("migrations");
+  }
+
+  @Test
+  void a_subscriber_the_ssrf_guard_refuses_fails() {
+    DatabaseUrl other = TestDatabase.fresh();
+    addSubscriber(other, "https://169.254.169.254/latest/meta-data");
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_DATABASE_URL", urlOf(other));
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("subscriber ")).startsWith("FAIL").contains("link-local");
+  }
+
+  @Test
+  void pending_migrations_warn_without_being_applied() {
+    DatabaseUrl empty = TestDatabase.empty();
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_DATABASE_URL", urlOf(empty));
+    Run r = doctor(env);
+    assertThat(r.line("migrations")).startsWith("WARN").contains("pending");
+    assertThat(r.line("subscribers")).startsWith("WARN").contains("not checked");
+    assertThat(r.status()).as(r.output()).isZero();
+    assertThat(TestDatabase.queryLong(empty,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'flyway_schema_history'")).isZero();
+  }
+
+  @Test
+  void a_client_certificate_the_iso_does_not_trust_fails_the_iso_check() {
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_ISO_CERT", pki.roguePushClient().certificateFile().toString());
+    env.put("OMS_ISO_KEY", pki.roguePushClient().keyFile().toString());
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("ISO client → ISO")).startsWith("FAIL");
+  }
+
+  @Test
+  void a_configuration_that_does_not_parse_fails_first() {
+    Map<String, String> env = goodEnvironment();
+    env.remove("OMS_TLS_CERT");
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("configuration")).startsWith("FAIL").contains("OMS_TLS_CERT");
+  }
+}
