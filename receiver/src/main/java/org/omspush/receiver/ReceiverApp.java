@@ -63,6 +63,13 @@ public final class ReceiverApp {
   private int opsPort;
   private Fanout fanout;
   private int adminPort;
+  private volatile boolean draining;
+  private final java.util.concurrent.atomic.AtomicInteger pushesInFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.List<PushVerticle> pushVerticles = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private String pushDeployment;
+  private String redemptionDeployment;
+  private String deliveryDeployment;
+  private String adminDeployment;
 
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
@@ -94,14 +101,14 @@ public final class ReceiverApp {
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
               new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics, this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
-          PushVerticle[] first = new PushVerticle[1];
           return vertx.deployVerticle(() -> {
-            PushVerticle v = new PushVerticle(options, endpoint);
-            if (first[0] == null) {
-              first[0] = v;
-            }
+            PushVerticle v = new PushVerticle(options, endpoint, pushesInFlight);
+            pushVerticles.add(v);
             return v;
-          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> first[0]);
+          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> {
+            pushDeployment = id;
+            return pushVerticles.get(0);
+          });
         })
         .onSuccess(v -> {
           pushPort = v.actualPort();
@@ -143,6 +150,7 @@ public final class ReceiverApp {
     worker[0] = new RedemptionWorker(redemption, retrieveClient, iso.identities(), rs, isoWorkers, metrics, owner,
         catchUp, gate);
     return vertx.deployVerticle(worker[0])
+        .onSuccess(id -> redemptionDeployment = id)
         .compose(id -> wakeups.listen(Wakeups.CLAIM_DUE, payload -> worker[0].wake(null)))
         .onSuccess(v -> {
           if (catchUp != null) {
@@ -160,12 +168,15 @@ public final class ReceiverApp {
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
-      return vertx.deployVerticle(admin).map(id -> admin);
+      return vertx.deployVerticle(admin).map(id -> {
+        adminDeployment = id;
+        return admin;
+      });
     }).compose(admin -> {
       adminPort = admin.actualPort();
       fanout.useDefaultBaseUrl("http://localhost:" + adminPort);
       return fanout.deployWorker();
-    }).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
+    }).onSuccess(id -> deliveryDeployment = id).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
         .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),
             config.fanout().fanout().guard()));
   }
@@ -207,6 +218,9 @@ public final class ReceiverApp {
   }
 
   private Future<Void> ready() {
+    if (draining) {
+      return Future.failedFuture("draining: shutting down, no new pushes please");
+    }
     PushStore s = store.get();
     if (!migrated.get() || s == null || pushPort == 0) {
       return Future.failedFuture("starting: migrations or push port not ready yet");
@@ -254,6 +268,54 @@ public final class ReceiverApp {
         }
       }
     });
+  }
+
+  /**
+   * The graceful stop (SIGTERM): readiness goes false; after {@code delay} the push port stops
+   * accepting and the pushes in flight are answered; the workers stop claiming and finish or give
+   * back their leases; then the LISTEN connections, the admin port and the pool close. Every
+   * phase is logged. The caller bounds the whole by {@code timeout}, which also bounds the wait
+   * for pushes in flight, and then calls {@link #stop()} from outside Vert.x (closing Vert.x
+   * from one of its own event loops would never complete).
+   */
+  public Future<Void> drain(java.time.Duration delay, java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    draining = true;
+    log.info("drain 1/5: stopping; readiness is false (/health/ready answers 503); the push port stays open {} ms "
+        + "so the Service stops routing here first", delay.toMillis());
+    Future<Void> paused = delay.isZero() ? Future.succeededFuture()
+        : vertx.timer(delay.toMillis(), TimeUnit.MILLISECONDS).mapEmpty();
+    return paused.compose(v -> {
+      log.info("drain 2/5: push port closed to new connections; answering {} pushes in flight",
+          pushesInFlight.get());
+      // Leave a quarter of what remains for the workers and the connections.
+      java.time.Duration grace = java.time.Duration.ofNanos(Math.max(0, (deadline - System.nanoTime()) * 3 / 4));
+      return Future.join(pushVerticles.stream().map(p -> p.shutdown(grace)).toList())
+          .transform(ar -> pushDeployment == null ? Future.<Void>succeededFuture()
+              : vertx.undeploy(pushDeployment).otherwiseEmpty());
+    }).compose(v -> {
+      log.info("drain 3/5: push port closed, {} pushes still in flight; stopping the redemption and delivery "
+          + "workers", pushesInFlight.get());
+      if (catchUp != null) {
+        catchUp.stop();
+      }
+      return Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment)).<Void>mapEmpty()
+          .otherwiseEmpty();
+    }).compose(v -> {
+      log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
+      if (wakeups != null) {
+        wakeups.close();
+      }
+      if (retrieveClient != null) {
+        retrieveClient.close();
+      }
+      return Future.join(undeploy(adminDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
+          .transform(ar -> pool == null ? Future.<Void>succeededFuture() : pool.close().otherwiseEmpty());
+    });
+  }
+
+  private Future<Void> undeploy(String deployment) {
+    return deployment == null ? Future.succeededFuture() : vertx.undeploy(deployment).otherwiseEmpty();
   }
 
   /** Blocks until stopped; for the command line. */

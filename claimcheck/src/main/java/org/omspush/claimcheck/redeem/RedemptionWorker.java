@@ -99,10 +99,39 @@ public final class RedemptionWorker extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /**
+   * Stops claiming; a lane waiting at the AUP gate leaves the wait, a call in flight to the ISO is
+   * finished and recorded (within the request timeout and a second), then every lease this
+   * worker still holds is given back without counting an attempt, so another replica takes the
+   * claims at once.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
-    return Future.succeededFuture();
+    for (Lane lane : lanes) {
+      if (lane.idleTimer >= 0) {
+        vertx.cancelTimer(lane.idleTimer);
+        lane.idleTimer = -1;
+      }
+    }
+    Promise<Void> idle = Promise.promise();
+    long deadline = System.nanoTime() + settings.requestTimeout().plusSeconds(1).toNanos();
+    waitForLanes(idle, deadline);
+    return idle.future()
+        .compose(v -> store.release(owner))
+        .onSuccess(n -> log.info("redemption worker {} stopped; gave back {} claim leases", owner, n))
+        .onFailure(e -> log.warn("redemption worker {} stopped; giving back its leases failed ({}): they run out "
+            + "by themselves", owner, e.getMessage()))
+        .otherwiseEmpty();
+  }
+
+  private void waitForLanes(Promise<Void> idle, long deadline) {
+    boolean busy = lanes.stream().anyMatch(l -> l.running);
+    if (!busy || System.nanoTime() > deadline) {
+      idle.complete();
+    } else {
+      vertx.setTimer(20, t -> waitForLanes(idle, deadline));
+    }
   }
 
   /** A hint that a claim of this service (or of any, when null) is due: lanes stop idling. */
@@ -132,7 +161,7 @@ public final class RedemptionWorker extends VerticleBase {
         .compose(next -> next.isEmpty() ? Future.succeededFuture(false) : redeem(lane, next.get()).map(true))
         .onComplete(ar -> {
           lane.running = false;
-          if (ar.failed()) {
+          if (ar.failed() && !stopping) {
             log.warn("redemption lane {} failed: {}; retrying after the poll interval", lane.service,
                 ar.cause().getMessage());
           }
@@ -161,7 +190,7 @@ public final class RedemptionWorker extends VerticleBase {
     long renewer = vertx.setPeriodic(renewEvery, t -> store.renewLease(current[0].id(), owner, settings.lease()));
     return sign(lane, first)
         .compose(request -> client.open(lane.identity, lane.service, false)
-            .compose(prepared -> gate(lane).compose(taken -> {
+            .compose(prepared -> gate(lane).onFailure(e -> prepared.abandon()).compose(taken -> {
               if (!taken) {
                 prepared.abandon();
                 // 403 earlier: the service is refused for this identity until an operator clears it.
