@@ -70,6 +70,7 @@ public final class ReceiverApp {
   private String redemptionDeployment;
   private String deliveryDeployment;
   private String adminDeployment;
+  private org.omspush.receiver.ops.StateGauges stateGauges;
 
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
@@ -93,6 +94,8 @@ public final class ReceiverApp {
         .compose(url -> migrate(url).map(url))
         .compose(url -> {
           pool = Pools.create(vertx, url, config.dbPoolSize());
+          stateGauges = new org.omspush.receiver.ops.StateGauges(vertx, new org.omspush.store.StateCounts(pool), metrics);
+          stateGauges.start();
           PushStore pushStore = new PushStore(pool);
           store.set(pushStore);
           verifiers = vertx.createSharedWorkerExecutor("oms-push-verify", config.verifyThreads());
@@ -255,6 +258,11 @@ public final class ReceiverApp {
     return metrics;
   }
 
+  /** Refreshes the claims/deliveries-by-state gauges now instead of at their next period (tests, the demo). */
+  public Future<Void> refreshStateGauges() {
+    return stateGauges == null ? Future.succeededFuture() : stateGauges.refresh();
+  }
+
   public Future<Void> stop() {
     if (catchUp != null) {
       catchUp.stop();
@@ -303,6 +311,9 @@ public final class ReceiverApp {
           .otherwiseEmpty();
     }).compose(v -> {
       log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
+      if (stateGauges != null) {
+        stateGauges.stop();
+      }
       if (wakeups != null) {
         wakeups.close();
       }

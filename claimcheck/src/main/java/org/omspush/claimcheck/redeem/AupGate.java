@@ -34,7 +34,9 @@ public final class AupGate {
     Timer.Sample waiting = Timer.start(metrics);
     attempt(identity, service, stopping, done);
     return done.future()
-        .onSuccess(taken -> waiting.stop(metrics.timer("oms.aup.gate.wait", "service", service)));
+        .onSuccess(taken -> waiting.stop(Timer.builder("oms.aup.gate.wait")
+            .description("Time a worker waited for the AUP gate before a call").tag("service", service)
+            .publishPercentileHistogram().register(metrics)));
   }
 
   private void attempt(IsoIdentity identity, String service, BooleanSupplier stopping, Promise<Boolean> done) {

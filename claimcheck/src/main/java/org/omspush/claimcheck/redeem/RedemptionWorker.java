@@ -92,9 +92,12 @@ public final class RedemptionWorker extends VerticleBase {
           refused.put(id.gateKey() + "|" + service, flag);
           metrics.gauge("oms.iso.service.refused", io.micrometer.core.instrument.Tags.of("service", service,
               "identity", id.subjectDn()), flag);
+          // Shown at 0 from the start, so a rate() or an alert sees the series before the first page.
+          metrics.counter("oms.aup.pages", "service", service);
         }
       }
     }
+    metrics.counter("oms.claims.dead");
     lanes.forEach(this::run);
     return Future.succeededFuture();
   }
@@ -254,7 +257,8 @@ public final class RedemptionWorker extends VerticleBase {
     }
     Timer.Sample call = Timer.start(metrics);
     return prepared.send(request).compose(answer -> {
-      call.stop(metrics.timer("oms.retrieve.latency", "service", lane.service));
+      call.stop(Timer.builder("oms.retrieve.latency").description("Retrieve calls to the ISO, send to answer")
+          .tag("service", lane.service).publishPercentileHistogram().register(metrics));
       metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
       return handle(lane, claim, answer);
     });
