@@ -18,6 +18,7 @@ final class GracefulShutdown {
   private GracefulShutdown() {}
 
   static void install(ReceiverApp app, ShutdownConfig config) {
+    app.embeddedDatabaseStopsWithDrain();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       int status = 1;
       long started = System.nanoTime();
@@ -36,6 +37,14 @@ final class GracefulShutdown {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
         log.error("drain failed; exiting with status 1", e);
+      }
+      if (status != 0) {
+        try {
+          // Best effort, briefly: an embedded Postgres left running is found and stopped at the next start.
+          app.stop().toCompletionStage().toCompletableFuture().get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          log.warn("stop after a failed drain: {}", e.toString());
+        }
       }
       System.out.flush();
       System.err.flush();

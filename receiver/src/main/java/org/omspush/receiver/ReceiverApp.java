@@ -267,7 +267,15 @@ public final class ReceiverApp {
     if (catchUp != null) {
       catchUp.stop();
     }
-    return vertx.close().andThen(ar -> {
+    // The workers first, while the pool is open: they give back their leases.
+    Future<?> workers = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment));
+    redemptionDeployment = null;
+    deliveryDeployment = null;
+    // Vert.x is closed from a thread of its own: closed from one of its event loops, the
+    // returned future would be completed on that (closed) loop, that is never.
+    Promise<Void> closed = Promise.promise();
+    workers.onComplete(ar -> new Thread(() -> vertx.close().onComplete(closed), "oms-vertx-close").start());
+    return closed.future().andThen(ar -> {
       if (embedded != null) {
         try {
           embedded.close();
@@ -307,8 +315,11 @@ public final class ReceiverApp {
       if (catchUp != null) {
         catchUp.stop();
       }
-      return Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment)).<Void>mapEmpty()
+      Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment)).<Void>mapEmpty()
           .otherwiseEmpty();
+      redemptionDeployment = null;
+      deliveryDeployment = null;
+      return stopped;
     }).compose(v -> {
       log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
       if (stateGauges != null) {
@@ -323,6 +334,13 @@ public final class ReceiverApp {
       return Future.join(undeploy(adminDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
           .transform(ar -> pool == null ? Future.<Void>succeededFuture() : pool.close().otherwiseEmpty());
     });
+  }
+
+  /** The drain stops the embedded Postgres last, not its own shutdown hook at the first moment of SIGTERM. */
+  void embeddedDatabaseStopsWithDrain() {
+    if (embedded != null) {
+      embedded.ownerStopsAtJvmExit();
+    }
   }
 
   private Future<Void> undeploy(String deployment) {

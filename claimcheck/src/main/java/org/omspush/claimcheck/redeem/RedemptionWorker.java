@@ -27,6 +27,7 @@ import org.omspush.store.RedemptionStore;
 import org.omspush.store.RetrievedDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 import org.w3c.dom.Element;
 
 /**
@@ -252,7 +253,8 @@ public final class RedemptionWorker extends VerticleBase {
     if (late > settings.aupMargin().toMillis() / 2) {
       // Too long since the gate was taken (a pause): sending now could land inside the next window.
       prepared.abandon();
-      log.warn("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken", claim.id(), late);
+      about(log.atWarn(), claim).log("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken",
+          claim.id(), late);
       return store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()).mapEmpty();
     }
     Timer.Sample call = Timer.start(metrics);
@@ -289,22 +291,22 @@ public final class RedemptionWorker extends VerticleBase {
         return retry(claim, "the document does not match the claim (mRID, event or an older version)");
       }
       return store.complete(claim, owner, doc.get()).map(c -> {
-        log.info("claim {} redeemed ({}): {} claims, event {}", claim.id(), describe(claim), c.redeemed(),
-            c.published() ? "published" : "already published by a newer version");
+        about(log.atInfo(), claim).log("claim {} redeemed ({}): {} claims, event {}", claim.id(), describe(claim),
+            c.redeemed(), c.published() ? "published" : "already published by a newer version");
         return (Void) null;
       });
     }
     if (answer instanceof RetrieveAnswer.AupPage p) {
       metrics.counter("oms.aup.pages", "service", service).increment();
-      log.warn("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits", service,
-          p.httpStatus(), claim.id());
+      about(log.atWarn(), claim).log("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits",
+          service, p.httpStatus(), claim.id());
       return store.aupPageSeen(lane.identity.gateKey(), service, settings.gateInterval())
           .compose(v -> store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()))
           .mapEmpty();
     }
     if (answer instanceof RetrieveAnswer.Forbidden f) {
-      log.error("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator clears "
-          + "aup_gate.refused_at", service, lane.identity.subjectDn(), f.description());
+      about(log.atError(), claim).log("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator "
+          + "clears aup_gate.refused_at", service, lane.identity.subjectDn(), f.description());
       return store.refuseService(lane.identity.gateKey(), service, f.description())
           .compose(v -> store.retryLater(claim.id(), owner, Duration.ofMinutes(5), "403: " + f.description(), false,
               settings.maxAttempts()))
@@ -312,7 +314,8 @@ public final class RedemptionWorker extends VerticleBase {
     }
     if (answer instanceof RetrieveAnswer.Fault f) {
       if (f.tokenUnusable() && !claim.byKey()) {
-        log.info("claim {}: token refused by the ISO ({}); asking by key instead", claim.id(), f.description());
+        about(log.atInfo(), claim).log("claim {}: token refused by the ISO ({}); asking by key instead", claim.id(),
+            f.description());
         return store.useKeyLookup(claim.id(), owner, f.description());
       }
       return retry(claim, "ISO fault: " + f.description());
@@ -321,7 +324,7 @@ public final class RedemptionWorker extends VerticleBase {
       return retry(claim, t.reason());
     }
     if (answer instanceof RetrieveAnswer.Rejected r) {
-      log.warn("claim {}: answer rejected: {}", claim.id(), r.reason());
+      about(log.atWarn(), claim).log("claim {}: answer rejected: {}", claim.id(), r.reason());
       return retry(claim, r.reason());
     }
     return retry(claim, "unexpected answer");
@@ -332,13 +335,20 @@ public final class RedemptionWorker extends VerticleBase {
     return store.retryLater(claim.id(), owner, delay, error, true, settings.maxAttempts()).map(r -> {
       if ("DEAD".equals(r.state())) {
         metrics.counter("oms.claims.dead").increment();
-        log.error("claim {} ({}) is DEAD after {} attempts: {}", claim.id(), describe(claim), r.attempts(), error);
+        about(log.atError(), claim).log("claim {} ({}) is DEAD after {} attempts: {}", claim.id(), describe(claim),
+            r.attempts(), error);
       } else {
-        log.warn("claim {} ({}) attempt {} failed: {}; next in {} s", claim.id(), describe(claim), r.attempts(), error,
-            delay.toSeconds());
+        about(log.atWarn(), claim).log("claim {} ({}) attempt {} failed: {}; next in {} s", claim.id(),
+            describe(claim), r.attempts(), error, delay.toSeconds());
       }
       return null;
     });
+  }
+
+  /** The claim's identifiers as key-value pairs: fields of the JSON log line. */
+  private static LoggingEventBuilder about(LoggingEventBuilder line, ClaimToRedeem c) {
+    line = line.addKeyValue("claimId", c.id());
+    return c.isOutage() ? line.addKeyValue("mrid", c.outageMRID()) : line.addKeyValue("marketEventId", c.eventId());
   }
 
   private static String describe(ClaimToRedeem c) {
