@@ -239,7 +239,15 @@ class GracefulDrainTest {
         + " count(*) FILTER (WHERE lease_until > now()) AS held FROM " + table + " GROUP BY state");
   }
 
+  /** Readiness is about pushes: the admin port may open a moment later. */
   private void subscribe(int adminPort) throws Exception {
+    assertThat(eventually(Duration.ofSeconds(30), () -> {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", adminPort)) {
+        return true;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    })).as("the admin port opens").isTrue();
     String body = new JsonObject().put("url", "http://127.0.0.1:" + hook.actualPort() + "/hook")
         .put("eventTypes", new JsonArray().add("market.event")).encode();
     HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
