@@ -30,6 +30,7 @@ import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.fanout.SubscriberSecret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * Sends due deliveries; one per replica. It claims work every poll interval, on a wake-up
@@ -169,7 +170,7 @@ public final class DeliveryWorker extends VerticleBase {
         done.onComplete(x -> {
           inFlight--;
           if (x.failed()) {
-            log.warn("recording delivery {} failed: {}", d.id(), x.cause().toString());
+            about(log.atWarn(), d).log("recording delivery {} failed: {}", d.id(), x.cause().toString());
           }
           claimSoon();
         });
@@ -226,7 +227,10 @@ public final class DeliveryWorker extends VerticleBase {
       Instant now = clock.instant();
       return store.delivered(d, owner, status).map(updated -> {
         if (updated) {
-          metrics.delivered(Duration.between(d.eventCreatedAt().toInstant(), now));
+          Duration latency = Duration.between(d.eventCreatedAt().toInstant(), now);
+          about(log.atInfo(), d).log("delivery {} of event {} delivered to subscriber {} (HTTP {}, attempt {}, {} ms "
+              + "after the event)", d.id(), d.eventId(), s.id(), status, d.attempt(), latency.toMillis());
+          metrics.delivered(latency);
         } else {
           metrics.outcome("lease_lost", 1);
         }
@@ -235,7 +239,7 @@ public final class DeliveryWorker extends VerticleBase {
     }
     if (status == 410) {
       String reason = "answered 410 Gone at " + clock.instant() + " to delivery " + d.id();
-      log.warn("subscriber {} ({}) {}: disabled", s.id(), s.url(), reason);
+      about(log.atWarn(), d).log("subscriber {} ({}) {}: disabled", s.id(), s.url(), reason);
       FailedAttempt gone = new FailedAttempt(d.id(), owner, d.attempt(), true, 0, status, "410 Gone: subscriber disabled",
           a.excerpt(), false, reason);
       return store.failed(gone, settings.breaker()).map(updated -> {
@@ -280,13 +284,25 @@ public final class DeliveryWorker extends VerticleBase {
       } else if (dead) {
         metrics.outcome(counts ? "dead" : "circuit_open", 1);
         metrics.deadLetter();
-        log.info("delivery {} of event {} to subscriber {} is a dead letter: {}", d.id(), d.eventId(),
-            d.subscriberId(), fullError);
+        about(log.atInfo(), d).log("delivery {} of event {} to subscriber {} is a dead letter: {}", d.id(),
+            d.eventId(), d.subscriberId(), fullError);
       } else {
         metrics.outcome(counts ? "retry" : "circuit_open", 1);
       }
       return null;
     });
+  }
+
+  /** The delivery's identifiers (and the push's MessageID and the outage's mRID, from the event) as key-value pairs. */
+  private static LoggingEventBuilder about(LoggingEventBuilder line, DueDelivery d) {
+    line = line.addKeyValue("deliveryId", d.id()).addKeyValue("eventId", d.eventId())
+        .addKeyValue("subscriberId", d.subscriberId());
+    String messageId = d.data() == null ? null : d.data().getString("messageId");
+    String mrid = d.data() == null ? null : d.data().getString("outageMRID");
+    if (messageId != null) {
+      line = line.addKeyValue("messageId", messageId);
+    }
+    return mrid == null ? line : line.addKeyValue("mrid", mrid);
   }
 
   /** Retry-After as seconds or an HTTP date; null when absent or unreadable. */

@@ -281,6 +281,23 @@ class FanOutTest {
   }
 
   @Test
+  void a_stopped_worker_gives_back_the_lease_of_a_delivery_without_counting_the_attempt() {
+    fanout = Harness.start(vertx, Harness.TEST_SETTINGS.withDeliveryTimeout(Duration.ofSeconds(30)));
+    Hook h = hook().answering(r -> Reply.slow(Duration.ofSeconds(20)));
+    Subscriber s = fanout.subscribe(h, "market.event");
+    fanout.marketEvent("DAM", "MARKET_DELAY");
+    eventually("the delivery is sent", () -> h.posts().size() == 1);
+    assertThat(TestDatabase.count(fanout.db, "delivery", "subscriber_id = ? AND lease_until > now() AND attempts = 1",
+        s.id())).as("leased while the subscriber takes its time").isEqualTo(1);
+
+    fanout.stopWorkers();
+
+    assertThat(TestDatabase.count(fanout.db, "delivery",
+        "subscriber_id = ? AND state = 'PENDING' AND lease_owner IS NULL AND lease_until IS NULL AND attempts = 0",
+        s.id())).as("given back, the unanswered attempt not counted").isEqualTo(1);
+  }
+
+  @Test
   void dead_letters_keep_the_last_answer_and_replay() {
     fanout = Harness.start(vertx);
     Hook h = hook();

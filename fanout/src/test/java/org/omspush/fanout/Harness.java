@@ -213,11 +213,17 @@ final class Harness implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /** Undeploys the delivery workers, as a replica stopping does. */
+  void stopWorkers() {
     for (String id : workers) {
       await(vertx.undeploy(id));
     }
+    workers.clear();
+  }
+
+  @Override
+  public void close() {
+    stopWorkers();
     await(payloadServer.close());
     await(fanout.close());
     await(pool.close());

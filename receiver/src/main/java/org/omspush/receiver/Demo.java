@@ -119,6 +119,7 @@ final class Demo {
 
   static int run(String[] args, PrintStream out) throws Exception {
     Options options = Options.parse(args);
+    org.omspush.receiver.config.LogFormat.useTextUnlessSet();
     if (System.getenv("OMS_LOG_LEVEL") == null) {
       // The tables below say what the log would; set OMS_LOG_LEVEL=INFO to see both.
       ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))

@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.receiver.config.ConfigException;
 import org.omspush.receiver.config.ReceiverConfig;
+import org.omspush.receiver.config.ShutdownConfig;
 
 /** {@code java -jar oms-receiver.jar serve | demo | pki dev --out DIR}. */
 public final class Main {
@@ -47,17 +48,10 @@ public final class Main {
 
   private static int serve() throws Exception {
     ReceiverConfig config = ReceiverConfig.fromEnvironment();
+    ShutdownConfig shutdown = ShutdownConfig.fromEnvironment();
     ReceiverApp app = ReceiverApp.start(config).toCompletionStage().toCompletableFuture().get();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        app.stopAndWait();
-      } catch (Exception e) {
-        System.err.println("shutdown: " + e);
-      }
-      stopped.countDown();
-    }, "oms-shutdown"));
-    stopped.await();
+    GracefulShutdown.install(app, shutdown);
+    new CountDownLatch(1).await(); // until SIGTERM: the drain ends the process
     return 0;
   }
 

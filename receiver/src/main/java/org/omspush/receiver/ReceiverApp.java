@@ -63,6 +63,14 @@ public final class ReceiverApp {
   private int opsPort;
   private Fanout fanout;
   private int adminPort;
+  private volatile boolean draining;
+  private final java.util.concurrent.atomic.AtomicInteger pushesInFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.List<PushVerticle> pushVerticles = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private String pushDeployment;
+  private String redemptionDeployment;
+  private String deliveryDeployment;
+  private String adminDeployment;
+  private org.omspush.receiver.ops.StateGauges stateGauges;
 
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
@@ -86,6 +94,8 @@ public final class ReceiverApp {
         .compose(url -> migrate(url).map(url))
         .compose(url -> {
           pool = Pools.create(vertx, url, config.dbPoolSize());
+          stateGauges = new org.omspush.receiver.ops.StateGauges(vertx, new org.omspush.store.StateCounts(pool), metrics);
+          stateGauges.start();
           PushStore pushStore = new PushStore(pool);
           store.set(pushStore);
           verifiers = vertx.createSharedWorkerExecutor("oms-push-verify", config.verifyThreads());
@@ -94,14 +104,14 @@ public final class ReceiverApp {
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
               new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics, this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
-          PushVerticle[] first = new PushVerticle[1];
           return vertx.deployVerticle(() -> {
-            PushVerticle v = new PushVerticle(options, endpoint);
-            if (first[0] == null) {
-              first[0] = v;
-            }
+            PushVerticle v = new PushVerticle(options, endpoint, pushesInFlight);
+            pushVerticles.add(v);
             return v;
-          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> first[0]);
+          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> {
+            pushDeployment = id;
+            return pushVerticles.get(0);
+          });
         })
         .onSuccess(v -> {
           pushPort = v.actualPort();
@@ -145,6 +155,7 @@ public final class ReceiverApp {
     worker[0] = new RedemptionWorker(redemption, retrieveClient, iso.identities(), rs, isoWorkers, metrics, owner,
         catchUp, gate);
     return vertx.deployVerticle(worker[0])
+        .onSuccess(id -> redemptionDeployment = id)
         .compose(id -> wakeups.listen(Wakeups.CLAIM_DUE, payload -> worker[0].wake(null)))
         .onSuccess(v -> {
           if (catchUp != null) {
@@ -162,12 +173,15 @@ public final class ReceiverApp {
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
-      return vertx.deployVerticle(admin).map(id -> admin);
+      return vertx.deployVerticle(admin).map(id -> {
+        adminDeployment = id;
+        return admin;
+      });
     }).compose(admin -> {
       adminPort = admin.actualPort();
       fanout.useDefaultBaseUrl("http://localhost:" + adminPort);
       return fanout.deployWorker();
-    }).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
+    }).onSuccess(id -> deliveryDeployment = id).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
         .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),
             config.fanout().fanout().guard()));
   }
@@ -209,6 +223,9 @@ public final class ReceiverApp {
   }
 
   private Future<Void> ready() {
+    if (draining) {
+      return Future.failedFuture("draining: shutting down, no new pushes please");
+    }
     PushStore s = store.get();
     if (!migrated.get() || s == null || pushPort == 0) {
       return Future.failedFuture("starting: migrations or push port not ready yet");
@@ -248,11 +265,24 @@ public final class ReceiverApp {
     return metrics;
   }
 
+  /** Refreshes the claims/deliveries-by-state gauges now instead of at their next period (tests, the demo). */
+  public Future<Void> refreshStateGauges() {
+    return stateGauges == null ? Future.succeededFuture() : stateGauges.refresh();
+  }
+
   public Future<Void> stop() {
     if (catchUp != null) {
       catchUp.stop();
     }
-    return vertx.close().andThen(ar -> {
+    // The workers first, while the pool is open: they give back their leases.
+    Future<?> workers = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment));
+    redemptionDeployment = null;
+    deliveryDeployment = null;
+    // Vert.x is closed from a thread of its own: closed from one of its event loops, the
+    // returned future would be completed on that (closed) loop, that is never.
+    Promise<Void> closed = Promise.promise();
+    workers.onComplete(ar -> new Thread(() -> vertx.close().onComplete(closed), "oms-vertx-close").start());
+    return closed.future().andThen(ar -> {
       if (embedded != null) {
         try {
           embedded.close();
@@ -261,6 +291,67 @@ public final class ReceiverApp {
         }
       }
     });
+  }
+
+  /**
+   * The graceful stop (SIGTERM): readiness goes false; after {@code delay} the push port stops
+   * accepting and the pushes in flight are answered; the workers stop claiming and finish or give
+   * back their leases; then the LISTEN connections, the admin port and the pool close. Every
+   * phase is logged. The caller bounds the whole by {@code timeout}, which also bounds the wait
+   * for pushes in flight, and then calls {@link #stop()} from outside Vert.x (closing Vert.x
+   * from one of its own event loops would never complete).
+   */
+  public Future<Void> drain(java.time.Duration delay, java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    draining = true;
+    log.info("drain 1/5: stopping; readiness is false (/health/ready answers 503); the push port stays open {} ms "
+        + "so the Service stops routing here first", delay.toMillis());
+    Future<Void> paused = delay.isZero() ? Future.succeededFuture()
+        : vertx.timer(delay.toMillis(), TimeUnit.MILLISECONDS).mapEmpty();
+    return paused.compose(v -> {
+      log.info("drain 2/5: push port closed to new connections; answering {} pushes in flight",
+          pushesInFlight.get());
+      // Leave a quarter of what remains for the workers and the connections.
+      java.time.Duration grace = java.time.Duration.ofNanos(Math.max(0, (deadline - System.nanoTime()) * 3 / 4));
+      return Future.join(pushVerticles.stream().map(p -> p.shutdown(grace)).toList())
+          .transform(ar -> pushDeployment == null ? Future.<Void>succeededFuture()
+              : vertx.undeploy(pushDeployment).otherwiseEmpty());
+    }).compose(v -> {
+      log.info("drain 3/5: push port closed, {} pushes still in flight; stopping the redemption and delivery "
+          + "workers", pushesInFlight.get());
+      if (catchUp != null) {
+        catchUp.stop();
+      }
+      Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment)).<Void>mapEmpty()
+          .otherwiseEmpty();
+      redemptionDeployment = null;
+      deliveryDeployment = null;
+      return stopped;
+    }).compose(v -> {
+      log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
+      if (stateGauges != null) {
+        stateGauges.stop();
+      }
+      if (wakeups != null) {
+        wakeups.close();
+      }
+      if (retrieveClient != null) {
+        retrieveClient.close();
+      }
+      return Future.join(undeploy(adminDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
+          .transform(ar -> pool == null ? Future.<Void>succeededFuture() : pool.close().otherwiseEmpty());
+    });
+  }
+
+  /** The drain stops the embedded Postgres last, not its own shutdown hook at the first moment of SIGTERM. */
+  void embeddedDatabaseStopsWithDrain() {
+    if (embedded != null) {
+      embedded.ownerStopsAtJvmExit();
+    }
+  }
+
+  private Future<Void> undeploy(String deployment) {
+    return deployment == null ? Future.succeededFuture() : vertx.undeploy(deployment).otherwiseEmpty();
   }
 
   /** Blocks until stopped; for the command line. */

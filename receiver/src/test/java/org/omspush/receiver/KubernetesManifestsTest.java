@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.receiver.config.ReceiverConfig;
+import org.omspush.receiver.config.ShutdownConfig;
 import org.omspush.store.testing.TestDatabase;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -91,6 +92,11 @@ class KubernetesManifestsTest {
       assertThat(spec.get("replicas")).as(what + "replicas").isEqualTo(3);
       assertThat(pod.get("terminationGracePeriodSeconds")).as(what + "grace period").isEqualTo(60);
       assertThat(pod.get("automountServiceAccountToken")).as(what + "pod token").isEqualTo(false);
+      // The app drains by itself within OMS_SHUTDOWN_TIMEOUT; the kubelet's SIGKILL must come later.
+      assertThat(r.configMapData()).as(what + "drain settings").containsKeys("OMS_DRAIN_DELAY", "OMS_SHUTDOWN_TIMEOUT");
+      ShutdownConfig shutdown = ShutdownConfig.from(r.configMapData());
+      assertThat(shutdown.timeout().plusSeconds(10)).as(what + "OMS_SHUTDOWN_TIMEOUT + 10 s within the grace period")
+          .isLessThanOrEqualTo(java.time.Duration.ofSeconds(((Number) pod.get("terminationGracePeriodSeconds")).longValue()));
 
       Map<String, Object> podSecurity = map(pod, "securityContext");
       assertThat(podSecurity.get("runAsNonRoot")).as(what + "pod runAsNonRoot").isEqualTo(true);

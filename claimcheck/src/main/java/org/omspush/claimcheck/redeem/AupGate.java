@@ -19,6 +19,7 @@ public final class AupGate {
   private final RedemptionStore store;
   private final RedemptionSettings settings;
   private final MeterRegistry metrics;
+  private static final long STOP_CHECK_MS = 100;
 
   public AupGate(Vertx vertx, RedemptionStore store, RedemptionSettings settings, MeterRegistry metrics) {
     this.vertx = vertx;
@@ -33,7 +34,9 @@ public final class AupGate {
     Timer.Sample waiting = Timer.start(metrics);
     attempt(identity, service, stopping, done);
     return done.future()
-        .onSuccess(taken -> waiting.stop(metrics.timer("oms.aup.gate.wait", "service", service)));
+        .onSuccess(taken -> waiting.stop(Timer.builder("oms.aup.gate.wait")
+            .description("Time a worker waited for the AUP gate before a call").tag("service", service)
+            .publishPercentileHistogram().register(metrics)));
   }
 
   private void attempt(IsoIdentity identity, String service, BooleanSupplier stopping, Promise<Boolean> done) {
@@ -47,8 +50,21 @@ public final class AupGate {
       } else if (g.refused()) {
         done.complete(false);
       } else {
-        vertx.setTimer(Math.max(1, g.waitFor().toMillis()), t -> attempt(identity, service, stopping, done));
+        sleep(System.nanoTime() + Math.max(1, g.waitFor().toMillis()) * 1_000_000L, identity, service, stopping, done);
       }
     }).onFailure(done::fail);
+  }
+
+  /** Waits in short steps without asking the database, so a stopping worker leaves the wait at once. */
+  private void sleep(long until, IsoIdentity identity, String service, BooleanSupplier stopping,
+      Promise<Boolean> done) {
+    long left = (until - System.nanoTime()) / 1_000_000;
+    if (stopping.getAsBoolean()) {
+      done.tryFail("stopping");
+    } else if (left <= 0) {
+      attempt(identity, service, stopping, done);
+    } else {
+      vertx.setTimer(Math.min(left, STOP_CHECK_MS), t -> sleep(until, identity, service, stopping, done));
+    }
   }
 }

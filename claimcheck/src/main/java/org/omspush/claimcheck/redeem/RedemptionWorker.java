@@ -27,6 +27,7 @@ import org.omspush.store.RedemptionStore;
 import org.omspush.store.RetrievedDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 import org.w3c.dom.Element;
 
 /**
@@ -92,17 +93,49 @@ public final class RedemptionWorker extends VerticleBase {
           refused.put(id.gateKey() + "|" + service, flag);
           metrics.gauge("oms.iso.service.refused", io.micrometer.core.instrument.Tags.of("service", service,
               "identity", id.subjectDn()), flag);
+          // Shown at 0 from the start, so a rate() or an alert sees the series before the first page.
+          metrics.counter("oms.aup.pages", "service", service);
         }
       }
     }
+    metrics.counter("oms.claims.dead");
     lanes.forEach(this::run);
     return Future.succeededFuture();
   }
 
+  /**
+   * Stops claiming; a lane waiting at the AUP gate leaves the wait, a call in flight to the ISO is
+   * finished and recorded (within the request timeout and a second), then every lease this
+   * worker still holds is given back without counting an attempt, so another replica takes the
+   * claims at once.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
-    return Future.succeededFuture();
+    for (Lane lane : lanes) {
+      if (lane.idleTimer >= 0) {
+        vertx.cancelTimer(lane.idleTimer);
+        lane.idleTimer = -1;
+      }
+    }
+    Promise<Void> idle = Promise.promise();
+    long deadline = System.nanoTime() + settings.requestTimeout().plusSeconds(1).toNanos();
+    waitForLanes(idle, deadline);
+    return idle.future()
+        .compose(v -> store.release(owner))
+        .onSuccess(n -> log.info("redemption worker {} stopped; gave back {} claim leases", owner, n))
+        .onFailure(e -> log.warn("redemption worker {} stopped; giving back its leases failed ({}): they run out "
+            + "by themselves", owner, e.getMessage()))
+        .otherwiseEmpty();
+  }
+
+  private void waitForLanes(Promise<Void> idle, long deadline) {
+    boolean busy = lanes.stream().anyMatch(l -> l.running);
+    if (!busy || System.nanoTime() > deadline) {
+      idle.complete();
+    } else {
+      vertx.setTimer(20, t -> waitForLanes(idle, deadline));
+    }
   }
 
   /** A hint that a claim of this service (or of any, when null) is due: lanes stop idling. */
@@ -132,7 +165,7 @@ public final class RedemptionWorker extends VerticleBase {
         .compose(next -> next.isEmpty() ? Future.succeededFuture(false) : redeem(lane, next.get()).map(true))
         .onComplete(ar -> {
           lane.running = false;
-          if (ar.failed()) {
+          if (ar.failed() && !stopping) {
             log.warn("redemption lane {} failed: {}; retrying after the poll interval", lane.service,
                 ar.cause().getMessage());
           }
@@ -161,7 +194,7 @@ public final class RedemptionWorker extends VerticleBase {
     long renewer = vertx.setPeriodic(renewEvery, t -> store.renewLease(current[0].id(), owner, settings.lease()));
     return sign(lane, first)
         .compose(request -> client.open(lane.identity, lane.service, false)
-            .compose(prepared -> gate(lane).compose(taken -> {
+            .compose(prepared -> gate(lane).onFailure(e -> prepared.abandon()).compose(taken -> {
               if (!taken) {
                 prepared.abandon();
                 // 403 earlier: the service is refused for this identity until an operator clears it.
@@ -220,12 +253,14 @@ public final class RedemptionWorker extends VerticleBase {
     if (late > settings.aupMargin().toMillis() / 2) {
       // Too long since the gate was taken (a pause): sending now could land inside the next window.
       prepared.abandon();
-      log.warn("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken", claim.id(), late);
+      about(log.atWarn(), claim).log("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken",
+          claim.id(), late);
       return store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()).mapEmpty();
     }
     Timer.Sample call = Timer.start(metrics);
     return prepared.send(request).compose(answer -> {
-      call.stop(metrics.timer("oms.retrieve.latency", "service", lane.service));
+      call.stop(Timer.builder("oms.retrieve.latency").description("Retrieve calls to the ISO, send to answer")
+          .tag("service", lane.service).publishPercentileHistogram().register(metrics));
       metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
       return handle(lane, claim, answer);
     });
@@ -256,22 +291,22 @@ public final class RedemptionWorker extends VerticleBase {
         return retry(claim, "the document does not match the claim (mRID, event or an older version)");
       }
       return store.complete(claim, owner, doc.get()).map(c -> {
-        log.info("claim {} redeemed ({}): {} claims, event {}", claim.id(), describe(claim), c.redeemed(),
-            c.published() ? "published" : "already published by a newer version");
+        about(log.atInfo(), claim).log("claim {} redeemed ({}): {} claims, event {}", claim.id(), describe(claim),
+            c.redeemed(), c.published() ? "published" : "already published by a newer version");
         return (Void) null;
       });
     }
     if (answer instanceof RetrieveAnswer.AupPage p) {
       metrics.counter("oms.aup.pages", "service", service).increment();
-      log.warn("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits", service,
-          p.httpStatus(), claim.id());
+      about(log.atWarn(), claim).log("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits",
+          service, p.httpStatus(), claim.id());
       return store.aupPageSeen(lane.identity.gateKey(), service, settings.gateInterval())
           .compose(v -> store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()))
           .mapEmpty();
     }
     if (answer instanceof RetrieveAnswer.Forbidden f) {
-      log.error("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator clears "
-          + "aup_gate.refused_at", service, lane.identity.subjectDn(), f.description());
+      about(log.atError(), claim).log("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator "
+          + "clears aup_gate.refused_at", service, lane.identity.subjectDn(), f.description());
       return store.refuseService(lane.identity.gateKey(), service, f.description())
           .compose(v -> store.retryLater(claim.id(), owner, Duration.ofMinutes(5), "403: " + f.description(), false,
               settings.maxAttempts()))
@@ -279,7 +314,8 @@ public final class RedemptionWorker extends VerticleBase {
     }
     if (answer instanceof RetrieveAnswer.Fault f) {
       if (f.tokenUnusable() && !claim.byKey()) {
-        log.info("claim {}: token refused by the ISO ({}); asking by key instead", claim.id(), f.description());
+        about(log.atInfo(), claim).log("claim {}: token refused by the ISO ({}); asking by key instead", claim.id(),
+            f.description());
         return store.useKeyLookup(claim.id(), owner, f.description());
       }
       return retry(claim, "ISO fault: " + f.description());
@@ -288,7 +324,7 @@ public final class RedemptionWorker extends VerticleBase {
       return retry(claim, t.reason());
     }
     if (answer instanceof RetrieveAnswer.Rejected r) {
-      log.warn("claim {}: answer rejected: {}", claim.id(), r.reason());
+      about(log.atWarn(), claim).log("claim {}: answer rejected: {}", claim.id(), r.reason());
       return retry(claim, r.reason());
     }
     return retry(claim, "unexpected answer");
@@ -299,13 +335,20 @@ public final class RedemptionWorker extends VerticleBase {
     return store.retryLater(claim.id(), owner, delay, error, true, settings.maxAttempts()).map(r -> {
       if ("DEAD".equals(r.state())) {
         metrics.counter("oms.claims.dead").increment();
-        log.error("claim {} ({}) is DEAD after {} attempts: {}", claim.id(), describe(claim), r.attempts(), error);
+        about(log.atError(), claim).log("claim {} ({}) is DEAD after {} attempts: {}", claim.id(), describe(claim),
+            r.attempts(), error);
       } else {
-        log.warn("claim {} ({}) attempt {} failed: {}; next in {} s", claim.id(), describe(claim), r.attempts(), error,
-            delay.toSeconds());
+        about(log.atWarn(), claim).log("claim {} ({}) attempt {} failed: {}; next in {} s", claim.id(),
+            describe(claim), r.attempts(), error, delay.toSeconds());
       }
       return null;
     });
+  }
+
+  /** The claim's identifiers as key-value pairs: fields of the JSON log line. */
+  private static LoggingEventBuilder about(LoggingEventBuilder line, ClaimToRedeem c) {
+    line = line.addKeyValue("claimId", c.id());
+    return c.isOutage() ? line.addKeyValue("mrid", c.outageMRID()) : line.addKeyValue("marketEventId", c.eventId());
   }
 
   private static String describe(ClaimToRedeem c) {

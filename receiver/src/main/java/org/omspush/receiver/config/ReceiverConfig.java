@@ -48,6 +48,7 @@ public record ReceiverConfig(
 
   public static ReceiverConfig from(Map<String, String> env) {
     Settings s = new Settings(env);
+    LogFormat.check(s);
     DatabaseUrl db = null;
     String url = s.string("OMS_DATABASE_URL", null);
     if (url != null) {

@@ -53,11 +53,14 @@ final class Settings {
     return n;
   }
 
-  /** {@code 500ms}, {@code 5s}, {@code 15m}, {@code 1h}, {@code 2d}, or ISO-8601 ({@code PT5S}). */
+  /** {@code 500ms}, {@code 5s}, {@code 15m}, {@code 1h}, {@code 2d}, ISO-8601 ({@code PT5S}), or {@code 0}. */
   java.time.Duration duration(String name, java.time.Duration defaultValue) {
     String v = string(name, null);
     if (v == null) {
       return defaultValue;
+    }
+    if (v.equals("0")) {
+      return java.time.Duration.ZERO;
     }
     try {
       var m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)").matcher(v.toLowerCase(java.util.Locale.ROOT));

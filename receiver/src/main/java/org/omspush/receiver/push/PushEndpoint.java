@@ -28,6 +28,7 @@ import org.omspush.store.StoreOutcome;
 import org.omspush.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * The ISO's push endpoint: checks the caller, reads the body within the limits, verifies it on a
@@ -211,11 +212,11 @@ public final class PushEndpoint {
           + " was already stored with a different body; the first is kept";
     };
     if (stored.outcome() == StoreOutcome.DUPLICATE_CONFLICT) {
-      log.warn("push duplicate with a different body messageId={} action={}: first body kept", messageId,
-          push.message().action());
+      about(log.atWarn(), push).log("push duplicate with a different body messageId={} action={}: first body kept",
+          messageId, push.message().action());
     } else {
-      log.info("push {} messageId={} action={} {}", stored.outcome().name().toLowerCase(Locale.ROOT), messageId,
-          push.message().action(), what);
+      about(log.atInfo(), push).log("push {} messageId={} action={} {}",
+          stored.outcome().name().toLowerCase(Locale.ROOT), messageId, push.message().action(), what);
     }
     count(push.message().action(), stored.outcome().name().toLowerCase(Locale.ROOT));
     send(req.response(), 200, StandardOutput.success(description, Instant.now()));
@@ -223,6 +224,15 @@ public final class PushEndpoint {
       afterCommit.accept(push);
     }
     ackLatency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** The push's identifiers as key-value pairs: fields of the JSON log line. */
+  private static LoggingEventBuilder about(LoggingEventBuilder line, VerifiedPush push) {
+    line = line.addKeyValue("messageId", push.message().messageId()).addKeyValue("action", push.message().action());
+    if (push.body() instanceof ParsedPush.Outage o) {
+      return line.addKeyValue("mrid", o.change().outageMRID());
+    }
+    return line.addKeyValue("marketEventId", ((ParsedPush.Market) push.body()).event().eventId());
   }
 
   private static String describe(ParsedPush body) {
@@ -253,17 +263,28 @@ public final class PushEndpoint {
       fault = PushFault.of(Reason.INTERNAL_ERROR, "The receiver failed to process the push; it was not stored");
     }
     String client = subjectOrNone(req);
+    LoggingEventBuilder line;
     if (fault.reason() == Reason.STORAGE_UNAVAILABLE) {
       // Expected while the database restarts: one line, no stack trace.
-      log.warn("push not stored reason={} status=503 messageId={} action={}: {}", fault.reason().code(), messageId,
-          action, cause.getMessage());
+      line = log.atWarn().setMessage("push not stored reason={} status=503 messageId={} action={}: {}")
+          .addArgument(fault.reason().code()).addArgument(messageId).addArgument(action)
+          .addArgument(cause.getMessage());
     } else if (fault.reason().clientFault()) {
-      log.warn("push refused reason={} status={} messageId={} action={} client={}: {}", fault.reason().code(),
-          fault.reason().httpStatus(), messageId, action, client, fault.description());
+      line = log.atWarn().setMessage("push refused reason={} status={} messageId={} action={} client={}: {}")
+          .addArgument(fault.reason().code()).addArgument(fault.reason().httpStatus()).addArgument(messageId)
+          .addArgument(action).addArgument(client).addArgument(fault.description());
     } else {
-      log.error("push failed reason={} status={} messageId={} action={} client={}", fault.reason().code(),
-          fault.reason().httpStatus(), messageId, action, client, cause);
+      line = log.atError().setMessage("push failed reason={} status={} messageId={} action={} client={}")
+          .addArgument(fault.reason().code()).addArgument(fault.reason().httpStatus()).addArgument(messageId)
+          .addArgument(action).addArgument(client).setCause(cause);
     }
+    if (messageId != null) {
+      line = line.addKeyValue("messageId", messageId);
+    }
+    if (action != null) {
+      line = line.addKeyValue("action", action);
+    }
+    line.log();
     count(action, fault.reason().code());
     HttpServerResponse res = req.response();
     if (res.ended() || res.closed()) {

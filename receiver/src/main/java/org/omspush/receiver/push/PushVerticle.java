@@ -6,8 +6,12 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One instance per event loop, all on the same port. Closes connections that do not send
@@ -17,11 +21,15 @@ public final class PushVerticle extends VerticleBase {
   private final HttpServerOptions options;
   private final PushEndpoint endpoint;
   private final Map<HttpConnection, Long> headerTimers = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight;
   private HttpServer server;
+  private volatile Future<Void> shutdown;
 
-  public PushVerticle(HttpServerOptions options, PushEndpoint endpoint) {
+  /** @param inFlight requests being answered, shared by every instance (the drain logs it) */
+  public PushVerticle(HttpServerOptions options, PushEndpoint endpoint, AtomicInteger inFlight) {
     this.options = options;
     this.endpoint = endpoint;
+    this.inFlight = inFlight;
   }
 
   @Override
@@ -38,7 +46,18 @@ public final class PushVerticle extends VerticleBase {
   private void onRequest(HttpServerRequest req) {
     HttpConnection conn = req.connection();
     cancelHeaderTimer(conn);
-    req.response().endHandler(v -> armHeaderTimer(conn));
+    inFlight.incrementAndGet();
+    AtomicBoolean counted = new AtomicBoolean(true);
+    Runnable done = () -> {
+      if (counted.compareAndSet(true, false)) {
+        inFlight.decrementAndGet();
+      }
+    };
+    req.response().endHandler(v -> {
+      done.run();
+      armHeaderTimer(conn);
+    });
+    req.response().closeHandler(v -> done.run());
     endpoint.handle(req);
   }
 
@@ -73,8 +92,26 @@ public final class PushVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /**
+   * Stops accepting connections at once; a request being answered is answered (its connection
+   * closes after the response), idle keep-alive connections close now. Connections still busy
+   * after {@code grace} are closed.
+   */
+  public Future<Void> shutdown(Duration grace) {
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    if (shutdown == null) {
+      shutdown = server.shutdown(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
+    }
+    return shutdown;
+  }
+
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    return shutdown != null ? shutdown : server.close();
   }
 }
