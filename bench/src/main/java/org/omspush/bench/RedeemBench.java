@@ -780,8 +780,9 @@ public final class RedeemBench {
         count("SELECT count(*) FROM claim WHERE state = 'DEAD'"), count("SELECT count(*) FROM claim WHERE attempts > 0")));
     for (int i = 0; i < replicas.size(); i++) {
       String log = replicas.get(i).logText();
-      b.append(f("  %s log: %d redeemed, %d 'not sent' (more than margin/2 between taking the gate and sending), %d AUP "
-              + "pages, %d request timeouts, %d WARN/ERROR lines%n", replicaNames.get(i), occurrences(log, "redeemed ("),
+      b.append(f("  %s log: %d redeemed, %d 'not sent' (more than margin/2 between taking the gate and sending; slot "
+              + "and claim given back), %d AUP pages, %d request timeouts, %d WARN/ERROR lines%n", replicaNames.get(i),
+          occurrences(log, "redeemed ("),
           occurrences(log, "not sent:"), occurrences(log, "AUP page from the ISO"),
           occurrencesOnErrorLines(log, "timeout period of"), countLevels(log)));
     }

@@ -15,6 +15,7 @@ import org.omspush.store.RedemptionStore;
  * class only sleeps until the database says the gate opens.
  */
 public final class AupGate {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AupGate.class);
   private final Vertx vertx;
   private final RedemptionStore store;
   private final RedemptionSettings settings;
@@ -29,25 +30,53 @@ public final class AupGate {
 
   /** Completes true once taken (call now), false when the ISO refused the service for this identity. */
   public Future<Boolean> take(IsoIdentity identity, String service, BooleanSupplier stopping) {
-    Promise<Boolean> done = Promise.promise();
-    Timer.Sample waiting = Timer.start(metrics);
-    attempt(identity, service, stopping, done);
-    return done.future()
-        .onSuccess(taken -> waiting.stop(metrics.timer("oms.aup.gate.wait", "service", service)));
+    return take(identity, service, null, null, stopping).map(RedemptionStore.Gate::taken);
   }
 
-  private void attempt(IsoIdentity identity, String service, BooleanSupplier stopping, Promise<Boolean> done) {
+  /**
+   * Completes with the gate once taken for this claim, or refused (403), or as soon as the claim
+   * is no longer this owner's (superseded or its lease lost): then nothing was taken.
+   */
+  public Future<RedemptionStore.Gate> take(IsoIdentity identity, String service, Long claimId, String owner,
+      BooleanSupplier stopping) {
+    Promise<RedemptionStore.Gate> done = Promise.promise();
+    Timer.Sample waiting = Timer.start(metrics);
+    attempt(identity, service, claimId, owner, stopping, done);
+    return done.future()
+        .onSuccess(g -> waiting.stop(metrics.timer("oms.aup.gate.wait", "service", service)));
+  }
+
+  /**
+   * After any answer to a call taken at {@code issuedNanos} (a document, the AUP page, a fault,
+   * a timeout after sending): the ISO saw the request at the latest now. When now is later than
+   * half the margin after the take, the next call waits the AUP interval from now, on the
+   * database clock; earlier, the gate (take + interval + margin) is already later than that.
+   */
+  public Future<Void> answered(IsoIdentity identity, String service, long issuedNanos) {
+    long elapsedMs = (System.nanoTime() - issuedNanos) / 1_000_000;
+    if (elapsedMs <= settings.aupMargin().toMillis() / 2) {
+      return Future.succeededFuture();
+    }
+    metrics.counter("oms.aup.late_answers", "service", service).increment();
+    return store.callAnswered(identity.gateKey(), service, settings.aupInterval())
+        .recover(e -> {
+          log.warn("could not move the AUP gate of {} after a late answer: {}", service, e.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  private void attempt(IsoIdentity identity, String service, Long claimId, String owner, BooleanSupplier stopping,
+      Promise<RedemptionStore.Gate> done) {
     if (stopping.getAsBoolean()) {
       done.tryFail("stopping");
       return;
     }
-    store.takeGate(identity.gateKey(), service, settings.gateInterval()).onSuccess(g -> {
-      if (g.taken()) {
-        done.complete(true);
-      } else if (g.refused()) {
-        done.complete(false);
+    store.takeGate(identity.gateKey(), service, settings.gateInterval(), claimId, owner).onSuccess(g -> {
+      if (g.taken() || g.refused() || g.claimLost()) {
+        done.complete(g);
       } else {
-        vertx.setTimer(Math.max(1, g.waitFor().toMillis()), t -> attempt(identity, service, stopping, done));
+        vertx.setTimer(Math.max(1, g.waitFor().toMillis()),
+            t -> attempt(identity, service, claimId, owner, stopping, done));
       }
     }).onFailure(done::fail);
   }
