@@ -75,8 +75,9 @@ public final class AupGate {
       if (g.taken() || g.refused() || g.claimLost()) {
         done.complete(g);
       } else {
-        vertx.setTimer(Math.max(1, g.waitFor().toMillis()),
-            t -> attempt(identity, service, claimId, owner, stopping, done));
+        // Rounded up: a timer that fires before the gate opens costs another round trip.
+        long waitMs = Math.max(1, (g.waitFor().toNanos() + 999_999) / 1_000_000);
+        vertx.setTimer(waitMs, t -> attempt(identity, service, claimId, owner, stopping, done));
       }
     }).onFailure(done::fail);
   }
