@@ -105,12 +105,12 @@ final class RedemptionSql {
    * or null, $5 owner. Returns a row only when taken.
    */
   static final String TAKE_GATE = """
-      INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls)
-      SELECT $1::text, $2::text, now() + make_interval(secs => $3), 1
+      INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls, last_taken_at)
+      SELECT $1::text, $2::text, now() + make_interval(secs => $3), 1, now()
        WHERE $4::bigint IS NULL
           OR EXISTS (SELECT 1 FROM claim c WHERE c.id = $4 AND c.state = 'PENDING' AND c.lease_owner = $5::text)
       ON CONFLICT (identity, service) DO UPDATE
-         SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1
+         SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1, last_taken_at = now()
        WHERE g.next_allowed_at <= now() AND g.refused_at IS NULL
       RETURNING next_allowed_at
       """;
@@ -131,13 +131,19 @@ final class RedemptionSql {
       """;
 
   /**
-   * A call's answer (or its failure) came back: the ISO saw the request at the latest now, so
-   * the next call must not be taken before now plus the AUP interval. A no-op when the answer
-   * came within the margin of the take (the gate is already later). $1, $2, $3 the AUP interval seconds.
+   * A call's answer (or its failure) came back: the ISO saw the request, if at all, before now,
+   * so the next call needs only now plus the AUP interval. $1, $2, $3 the AUP interval seconds, $4
+   * the next_allowed_at the call's take set, or null.
+   * - An answer arrived ($4 given) and nobody moved the gate since the take: the gate becomes
+   *   exactly now + interval. Earlier than the take's spacing when the answer came back within the
+   *   margin (the margin is then not needed), later when it came back after it.
+   * - Otherwise (no answer, only a failure; or the gate moved, e.g. by an AUP page): never earlier,
+   *   GREATEST(next_allowed_at, now + interval).
    */
   static final String CALL_ANSWERED = """
       UPDATE aup_gate
-         SET next_allowed_at = GREATEST(next_allowed_at, now() + make_interval(secs => $3))
+         SET next_allowed_at = CASE WHEN next_allowed_at = $4::timestamptz THEN now() + make_interval(secs => $3)
+                                    ELSE GREATEST(next_allowed_at, now() + make_interval(secs => $3)) END
        WHERE identity = $1 AND service = $2
       """;
 

@@ -129,9 +129,19 @@ public final class RedemptionStore {
         .recover(e -> failed("taking the AUP gate", e));
   }
 
-  /** After any answer to a call (or its failure after sending): no next call before now plus the AUP interval. */
+  /** After a call's failure (no answer): no next call before now plus the AUP interval; never earlier. */
   public Future<Void> callAnswered(String identity, String service, Duration aupInterval) {
-    return pool.preparedQuery(RedemptionSql.CALL_ANSWERED).execute(Tuple.of(identity, service, seconds(aupInterval)))
+    return callAnswered(identity, service, aupInterval, null);
+  }
+
+  /**
+   * After an answer to the call whose take set {@code takenUntil}: the next call at now plus the
+   * AUP interval (earlier or later than the take's spacing) unless the gate moved since the take;
+   * with {@code takenUntil} null, never earlier.
+   */
+  public Future<Void> callAnswered(String identity, String service, Duration aupInterval, OffsetDateTime takenUntil) {
+    return pool.preparedQuery(RedemptionSql.CALL_ANSWERED)
+        .execute(Tuple.of(identity, service, seconds(aupInterval), takenUntil))
         .<Void>mapEmpty().recover(e -> failed("moving the AUP gate after an answer", e));
   }
 

@@ -241,4 +241,20 @@ class RedemptionStoreTest {
         .containsExactlyInAnyOrderEntriesOf(java.util.Map.of("OUT-1", 3L, "OUT-2", 1L));
     assertThat(await(store.newestVersions(List.of()))).isEmpty();
   }
+
+  @Test
+  void an_answer_back_within_the_margin_opens_the_gate_at_its_time_plus_the_interval() throws Exception {
+    RedemptionStore.Gate taken = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(count(db, "aup_gate", "last_taken_at is not null and last_taken_at <= now()")).isEqualTo(1);
+    // The answer is back: the ISO saw the request before now, so now + the interval is enough.
+    await(store.callAnswered("id-1", SERVICE, Duration.ofMillis(200), taken.takenUntil()));
+    Thread.sleep(300);
+    RedemptionStore.Gate next = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(next.taken()).as("open the interval after the answer, not the take's 5 s").isTrue();
+    // The gate moved since the take (an AUP page): an answer never pulls it earlier.
+    await(store.aupPageSeen("id-1", SERVICE, Duration.ofSeconds(10)));
+    await(store.callAnswered("id-1", SERVICE, Duration.ofMillis(200), next.takenUntil()));
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5))).waitFor())
+        .isGreaterThan(Duration.ofSeconds(9));
+  }
 }

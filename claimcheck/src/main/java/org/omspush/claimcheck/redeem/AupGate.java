@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.OffsetDateTime;
 import java.util.function.BooleanSupplier;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.store.RedemptionStore;
@@ -47,20 +48,27 @@ public final class AupGate {
   }
 
   /**
-   * After any answer to a call taken at {@code issuedNanos} (a document, the AUP page, a fault,
-   * a timeout after sending): the ISO saw the request at the latest now. When now is later than
-   * half the margin after the take, the next call waits the AUP interval from now, on the
-   * database clock; earlier, the gate (take + interval + margin) is already later than that.
+   * After the call of a take (issued at {@code issuedNanos}, setting {@code takenUntil}):
+   * {@code responded} true once the answer's head arrived, false when the call failed without
+   * one. The ISO saw the request, if at all, before now, so the next call needs only now plus
+   * the AUP interval (database clock): after an answer the gate is set to exactly that (earlier
+   * than the take's interval + margin when the answer was quick, later when it was slow), unless
+   * the gate moved since. After a failure it only moves later, and only when now is past half the
+   * margin after the take (earlier, the gate is already later than now + interval).
    */
-  public Future<Void> answered(IsoIdentity identity, String service, long issuedNanos) {
+  public Future<Void> answered(IsoIdentity identity, String service, long issuedNanos, OffsetDateTime takenUntil,
+      boolean responded) {
     long elapsedMs = (System.nanoTime() - issuedNanos) / 1_000_000;
-    if (elapsedMs <= settings.aupMargin().toMillis() / 2) {
+    boolean late = elapsedMs > settings.aupMargin().toMillis() / 2;
+    if (!responded && !late) {
       return Future.succeededFuture();
     }
-    metrics.counter("oms.aup.late_answers", "service", service).increment();
-    return store.callAnswered(identity.gateKey(), service, settings.aupInterval())
+    if (late) {
+      metrics.counter("oms.aup.late_answers", "service", service).increment();
+    }
+    return store.callAnswered(identity.gateKey(), service, settings.aupInterval(), responded ? takenUntil : null)
         .recover(e -> {
-          log.warn("could not move the AUP gate of {} after a late answer: {}", service, e.getMessage());
+          log.warn("could not move the AUP gate of {} after an answer: {}", service, e.getMessage());
           return Future.succeededFuture();
         });
   }

@@ -147,8 +147,8 @@ public final class CatchUp {
             prepared.abandon();
             return Future.failedFuture("the ISO refused " + SERVICE + " for " + identity.subjectDn());
           }
-          return prepared.send(request)
-              .compose(answer -> gate.answered(identity, SERVICE, g.issuedNanos()).map(answer));
+          return prepared.send(request,
+              responded -> gate.answered(identity, SERVICE, g.issuedNanos(), g.takenUntil(), responded));
         }))).compose(answer -> {
       metrics.counter("oms.retrieve.calls", "service", SERVICE, "outcome",
           answer.getClass().getSimpleName().toLowerCase()).increment();

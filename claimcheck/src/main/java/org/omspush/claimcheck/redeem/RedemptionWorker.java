@@ -223,11 +223,13 @@ public final class RedemptionWorker extends VerticleBase {
           .compose(released -> store.giveBack(claim.id(), owner)).mapEmpty();
     }
     Timer.Sample call = Timer.start(metrics);
-    return prepared.send(request).compose(answer -> {
-      call.stop(metrics.timer("oms.retrieve.latency", "service", lane.service));
-      metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
-      return aupGate.answered(lane.identity, lane.service, gateTaken).compose(v -> handle(lane, claim, answer));
-    });
+    return prepared.send(request,
+        responded -> aupGate.answered(lane.identity, lane.service, gateTaken, gate.takenUntil(), responded))
+        .compose(answer -> {
+          call.stop(metrics.timer("oms.retrieve.latency", "service", lane.service));
+          metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
+          return handle(lane, claim, answer);
+        });
   }
 
   private static String outcome(RetrieveAnswer a) {
