@@ -661,8 +661,8 @@ public final class RedeemBench {
     b.append(f("ISO: isosim in the benchmark's JVM, AUP %d ms per (certificate, service) measured at each request's "
         + "arrival; documents of %d bytes%n", interval, s.documentBytes()));
     b.append(f("receivers: java %s -jar oms-receiver.jar serve, each its own JVM; OMS_AUP_INTERVAL=%s "
-        + "OMS_AUP_MARGIN=%s (a take closes the gate for %d ms, which caps the budget at %.2f %% until the answer is back; "
-        + "then the gate opens at the answer's time + the interval); OMS_POLL_INTERVAL=%s; "
+        + "OMS_AUP_MARGIN=%s (a take closes the gate for %d ms, which caps the budget at %.2f %% until the answer "
+        + "is back; then the gate opens at the answer's time + the interval); OMS_POLL_INTERVAL=%s; "
         + "services %s%n", String.join(" ", jvm), env.getOrDefault("OMS_AUP_INTERVAL", "5s (default)"),
         env.getOrDefault("OMS_AUP_MARGIN", "100ms (default)"), gateMs, 100 * ceiling,
         env.getOrDefault("OMS_POLL_INTERVAL", "1s (default)"), env.getOrDefault("OMS_ISO_SERVICES", "all (default)")));
@@ -797,8 +797,9 @@ public final class RedeemBench {
     }
     b.append(f("  0 violations over the whole run: %d  %s%n", stats.totalViolations(),
         stats.totalViolations() == 0 ? "MET" : "MISSED"));
-    b.append(f("  note: a take alone spaces calls %d ms apart (at most %.2f%% of the budget, the 98%% target would leave "
-        + "%.0f ms per call for everything else); once the answer is back the gate opens at the answer's time + %d ms, "
+    b.append(f("  note: a take alone spaces calls %d ms apart (at most %.2f%% of the budget, the 98%% target would "
+        + "leave %.0f ms per call for everything else); once the answer is back the gate opens at the answer's "
+        + "time + %d ms, "
         + "so the spacing is the interval + the time from the take to the answer + the wake-up%n", gateMs,
         100 * ceiling, Math.max(0, interval / 0.98 - gateMs), interval));
     double[] load = phases.stream().flatMap(p -> Stream.of(p.start().load(), p.end().load()))
