@@ -338,4 +338,82 @@ class RedemptionTest {
         () -> TestDatabase.count(db, "event", "type = 'market.event' and payload_id is not null") == 1);
     assertThat(TestDatabase.count(db, "market_event", "fanout_state = 'READY'")).isEqualTo(1);
   }
+
+  /** Pushes these outages through a receiver without an ISO configured: the claims wait, all PENDING. */
+  private void ingestOnly(OutageVersion... outages) throws Exception {
+    receiver = TestReceiver.start(pki, db, Map.of());
+    try (Publisher p = publisher()) {
+      for (OutageVersion v : outages) {
+        push(p, v);
+      }
+    }
+    receiver.close();
+    receiver = null;
+    assertThat(claims("PENDING")).isEqualTo(outages.length);
+  }
+
+  @Test
+  void the_retrieve_timeout_runs_from_the_send_not_while_the_lane_waits_for_the_gate() throws Exception {
+    // Each lane opens its connection, then waits up to 1.5 s for the gate: longer than the 700 ms timeout.
+    await(iso.close());
+    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(Duration.ofMillis(1500))));
+    ingestOnly(newOutage(1024), newOutage(1024), newOutage(1024));
+    startReceiver(Map.of("OMS_AUP_INTERVAL", "1500ms", "OMS_RETRIEVE_TIMEOUT", "700ms"));
+    eventually("3 claims redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 3);
+    assertThat(TestDatabase.count(db, "claim", "attempts > 0")).as("claims with a failed attempt").isZero();
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).isEqualTo(3);
+    assertThat(violations()).isZero();
+  }
+
+  @Test
+  void a_request_that_reaches_the_iso_late_moves_the_gate_so_the_next_call_keeps_the_interval() throws Exception {
+    ingestOnly(newOutage(1024), newOutage(1024), newOutage(1024));
+    // The first request arrives 600 ms after it was sent, past the 100 ms margin: the gate alone
+    // (300 ms + 100 ms after the take) would let the next call arrive right behind it.
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).arriveLateNext(1, Duration.ofMillis(600));
+    startReceiver(Map.of());
+    eventually("3 claims redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 3);
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).isEqualTo(3);
+    assertThat(violations()).isZero();
+    assertThat(receiver.app.metrics().scrape()).containsPattern("oms_aup_late_answers_total\\{[^}]*\\} [1-9]");
+  }
+
+  @Test
+  void a_claim_that_got_the_aup_page_keeps_its_place_ahead_of_newer_claims() throws Exception {
+    OutageVersion oldest = newOutage(1024);
+    ingestOnly(oldest, newOutage(1024), newOutage(1024));
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).forceAupNext(1);
+    startReceiver(Map.of());
+    eventually("3 claims redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 3);
+    var order = TestDatabase.rows(db, "select outage_mrid from claim order by redeemed_at, id");
+    assertThat(order.get(0)).as("the claim given back is redeemed first").containsEntry("outage_mrid",
+        oldest.outageMRID());
+    assertThat(TestDatabase.count(db, "claim", "attempts > 0")).isZero();
+  }
+
+  @Test
+  void catch_up_does_not_store_again_the_changes_already_pushed() throws Exception {
+    Map<String, String> withCatchUp = Map.of("OMS_ISO_SERVICES", String.join(",",
+        RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName(), RetrieveService.OUTAGE_CHANGES.serviceName()));
+    startReceiver(withCatchUp);
+    // The start-up catch-up found nothing (the ISO knows no outage yet) and left its cursor 24 h back.
+    eventually("start-up catch-up done", Duration.ofSeconds(30), () -> TestDatabase.count(db, "sync_cursor") == 1);
+    try (Publisher p = publisher()) {
+      for (int i = 0; i < 3; i++) {
+        push(p, newOutage(1024));
+      }
+    }
+    eventually("3 claims redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 3);
+    receiver.close();
+    receiver = null;
+    long changeCalls = calls(RetrieveService.OUTAGE_CHANGES);
+    // The next start-up catch-up asks from the cursor: the ISO answers the 3 pushed changes.
+    startReceiver(withCatchUp);
+    eventually("second catch-up done", Duration.ofSeconds(30), () -> calls(RetrieveService.OUTAGE_CHANGES) > changeCalls
+        && TestDatabase.count(db, "sync_cursor", "since >= (select max(last_modified) from claim)") == 1);
+    assertThat(TestDatabase.count(db, "inbound_message")).as("changes stored again").isEqualTo(3);
+    assertThat(TestDatabase.count(db, "claim")).isEqualTo(3);
+    assertThat(calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK)).isEqualTo(3);
+    assertThat(violations()).isZero();
+  }
 }

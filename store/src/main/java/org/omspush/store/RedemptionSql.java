@@ -72,6 +72,24 @@ final class RedemptionSql {
       RETURNING id
       """;
 
+  /**
+   * Gives a claim back without a counted attempt (AUP page, not sent): it keeps its
+   * next_attempt_at, so its place at the head of the queue. $1 id, $2 owner.
+   */
+  static final String GIVE_BACK = """
+      UPDATE claim SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+       WHERE id = $1 AND lease_owner = $2
+      RETURNING state, attempts
+      """;
+
+  /**
+   * The newest version the inbound store knows of each outage. $1 outage mRIDs. Catch-up skips a
+   * change whose version is not newer.
+   */
+  static final String NEWEST_VERSIONS = """
+      SELECT outage_mrid, newest_version FROM outage WHERE outage_mrid = ANY($1::text[])
+      """;
+
   /** The token is expired or unknown: redeem by key from now on, at once. $1 id, $2 owner, $3 reason. */
   static final String USE_KEY_LOOKUP = """
       UPDATE claim
@@ -90,24 +108,65 @@ final class RedemptionSql {
       """;
 
   /**
-   * Takes the AUP gate: succeeds only when the previous call is at least the interval ago.
-   * $1 identity, $2 service, $3 interval seconds (the AUP's plus the safety margin).
-   * Returns a row only when taken.
+   * Takes the AUP gate: succeeds only when the previous call is at least the interval ago and,
+   * for a claim, while the claim is still this worker's to redeem (a worker whose claim was
+   * superseded or lost does not take a slot it has nothing to send in).
+   * $1 identity, $2 service, $3 interval seconds (the AUP's plus the safety margin), $4 claim id
+   * or null, $5 owner. Returns a row only when taken.
    */
   static final String TAKE_GATE = """
-      INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls)
-      VALUES ($1, $2, now() + make_interval(secs => $3), 1)
+      INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls, last_taken_at)
+      SELECT $1::text, $2::text, now() + make_interval(secs => $3), 1, now()
+       WHERE $4::bigint IS NULL
+          OR EXISTS (SELECT 1 FROM claim c WHERE c.id = $4 AND c.state = 'PENDING' AND c.lease_owner = $5::text)
       ON CONFLICT (identity, service) DO UPDATE
-         SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1
+         SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1, last_taken_at = now()
        WHERE g.next_allowed_at <= now() AND g.refused_at IS NULL
       RETURNING next_allowed_at
       """;
 
-  /** Why the gate was not taken: how long until it opens, or that the ISO refused the service. */
+  /**
+   * Why the gate was not taken: how long until it opens, that the ISO refused the service, or
+   * that the claim is no longer ours. Always one row. $1 identity, $2 service, $3 claim id or null, $4 owner.
+   */
   static final String GATE_STATE = """
-      SELECT GREATEST(0, extract(epoch FROM next_allowed_at - now()))::float8 AS wait_seconds,
-             refused_at IS NOT NULL AS refused, refused_reason
-        FROM aup_gate WHERE identity = $1 AND service = $2
+      SELECT g.wait_seconds, COALESCE(g.refused, false) AS refused, g.refused_reason,
+             ($3::bigint IS NULL
+              OR EXISTS (SELECT 1 FROM claim c WHERE c.id = $3 AND c.state = 'PENDING' AND c.lease_owner = $4::text))
+               AS ours
+        FROM (SELECT 1) one
+        LEFT JOIN (SELECT GREATEST(0, extract(epoch FROM next_allowed_at - now()))::float8 AS wait_seconds,
+                          refused_at IS NOT NULL AS refused, refused_reason
+                     FROM aup_gate WHERE identity = $1 AND service = $2) g ON true
+      """;
+
+  /**
+   * A call's answer (or its failure) came back: the ISO saw the request, if at all, before now,
+   * so the next call needs only now plus the AUP interval. $1, $2, $3 the AUP interval seconds, $4
+   * the next_allowed_at the call's take set, or null.
+   * - An answer arrived ($4 given) and nobody moved the gate since the take: the gate becomes
+   *   exactly now + interval. Earlier than the take's spacing when the answer came back within the
+   *   margin (the margin is then not needed), later when it came back after it.
+   * - Otherwise (no answer, only a failure; or the gate moved, e.g. by an AUP page): never earlier,
+   *   GREATEST(next_allowed_at, now + interval).
+   */
+  static final String CALL_ANSWERED = """
+      UPDATE aup_gate
+         SET next_allowed_at = CASE WHEN next_allowed_at = $4::timestamptz THEN now() + make_interval(secs => $3)
+                                    ELSE GREATEST(next_allowed_at, now() + make_interval(secs => $3)) END
+       WHERE identity = $1 AND service = $2
+      """;
+
+  /**
+   * A take that sent nothing gives its slot back: the gate goes back to the take's own time (the
+   * earlier value was no later), unless someone moved it since. $1, $2, $3 the next_allowed_at the
+   * take set, $4 the interval seconds it used.
+   */
+  static final String RELEASE_GATE = """
+      UPDATE aup_gate
+         SET next_allowed_at = $3::timestamptz - make_interval(secs => $4), calls = calls - 1
+       WHERE identity = $1 AND service = $2 AND next_allowed_at = $3::timestamptz
+      RETURNING identity
       """;
 
   /** The ISO answered with its AUP page: no call before the interval from now. $1, $2, $3 as TAKE_GATE. */

@@ -19,8 +19,16 @@ import java.util.Optional;
  */
 public final class RedemptionStore {
 
-  /** The gate was taken (call now), or how long to wait, or the service is refused (403). */
-  public record Gate(boolean taken, Duration waitFor, boolean refused, String refusedReason) {}
+  /**
+   * The gate was taken (call now; {@code takenUntil} is the next_allowed_at this take set), or
+   * how long to wait, or the service is refused (403), or the claim it was taken for is no longer
+   * the worker's ({@code claimLost}: superseded or its lease lost; nothing to send).
+   * {@code issuedNanos} is System.nanoTime() when the statement was sent: no later than the
+   * take's time on the database clock, so time measured from it never understates the time
+   * since the take.
+   */
+  public record Gate(boolean taken, Duration waitFor, boolean refused, String refusedReason, boolean claimLost,
+      OffsetDateTime takenUntil, long issuedNanos) {}
 
   /** What a completion did: claims redeemed (0 when the lease was lost) and whether an event was published. */
   public record Completion(int redeemed, boolean published) {}
@@ -97,21 +105,83 @@ public final class RedemptionStore {
   }
 
   public Future<Gate> takeGate(String identity, String service, Duration interval) {
-    return pool.preparedQuery(RedemptionSql.TAKE_GATE).execute(Tuple.of(identity, service, seconds(interval)))
+    return takeGate(identity, service, interval, null, null);
+  }
+
+  /** Takes the gate for a call about this claim; not taken when the claim is no longer ours. */
+  public Future<Gate> takeGate(String identity, String service, Duration interval, Long claimId, String owner) {
+    long issued = System.nanoTime();
+    return pool.preparedQuery(RedemptionSql.TAKE_GATE)
+        .execute(Tuple.of(identity, service, seconds(interval), claimId, owner))
         .compose(rows -> {
           if (rows.size() == 1) {
-            return Future.succeededFuture(new Gate(true, Duration.ZERO, false, null));
+            return Future.succeededFuture(new Gate(true, Duration.ZERO, false, null, false,
+                rows.iterator().next().getOffsetDateTime("next_allowed_at"), issued));
           }
-          return pool.preparedQuery(RedemptionSql.GATE_STATE).execute(Tuple.of(identity, service)).map(state -> {
-            if (state.size() == 0) {
-              return new Gate(false, Duration.ofMillis(50), false, null);
-            }
-            Row r = state.iterator().next();
-            Duration wait = Duration.ofNanos((long) (r.getDouble("wait_seconds") * 1_000_000_000L));
-            return new Gate(false, wait, r.getBoolean("refused"), r.getString("refused_reason"));
-          });
+          return pool.preparedQuery(RedemptionSql.GATE_STATE).execute(Tuple.of(identity, service, claimId, owner))
+              .map(state -> {
+                Row r = state.iterator().next();
+                if (!Boolean.TRUE.equals(r.getBoolean("ours"))) {
+                  return new Gate(false, Duration.ZERO, false, null, true, null, issued);
+                }
+                Double seconds = r.getDouble("wait_seconds");
+                // No row yet and not inserted: a concurrent first take; look again shortly.
+                Duration wait = seconds == null ? Duration.ofMillis(50)
+                    : Duration.ofNanos((long) (seconds * 1_000_000_000L));
+                return new Gate(false, wait, Boolean.TRUE.equals(r.getBoolean("refused")),
+                    r.getString("refused_reason"), false, null, issued);
+              });
         })
         .recover(e -> failed("taking the AUP gate", e));
+  }
+
+  /** After a call's failure (no answer): no next call before now plus the AUP interval; never earlier. */
+  public Future<Void> callAnswered(String identity, String service, Duration aupInterval) {
+    return callAnswered(identity, service, aupInterval, null);
+  }
+
+  /**
+   * After an answer to the call whose take set {@code takenUntil}: the next call at now plus the
+   * AUP interval (earlier or later than the take's spacing) unless the gate moved since the take;
+   * with {@code takenUntil} null, never earlier.
+   */
+  public Future<Void> callAnswered(String identity, String service, Duration aupInterval, OffsetDateTime takenUntil) {
+    return pool.preparedQuery(RedemptionSql.CALL_ANSWERED)
+        .execute(Tuple.of(identity, service, seconds(aupInterval), takenUntil))
+        .<Void>mapEmpty().recover(e -> failed("moving the AUP gate after an answer", e));
+  }
+
+  /** A take that sent nothing gives the slot back; false when the gate moved since (then it stays). */
+  public Future<Boolean> releaseGate(String identity, String service, OffsetDateTime takenUntil, Duration interval) {
+    return pool.preparedQuery(RedemptionSql.RELEASE_GATE)
+        .execute(Tuple.of(identity, service, takenUntil, seconds(interval)))
+        .map(rows -> rows.size() == 1).recover(e -> failed("giving an AUP slot back", e));
+  }
+
+  /** Gives a claim back without a counted attempt; it keeps its place in the queue. */
+  public Future<Retry> giveBack(long claimId, String owner) {
+    return pool.preparedQuery(RedemptionSql.GIVE_BACK).execute(Tuple.of(claimId, owner))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return new Retry("LOST", 0);
+          }
+          Row r = rows.iterator().next();
+          return new Retry(r.getString("state"), r.getInteger("attempts"));
+        })
+        .recover(e -> failed("giving a claim back", e));
+  }
+
+  /** The newest version known of each of these outages (absent: unknown). */
+  public Future<Map<String, Long>> newestVersions(java.util.Collection<String> outageMrids) {
+    return pool.preparedQuery(RedemptionSql.NEWEST_VERSIONS).execute(Tuple.of(outageMrids.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, Long> out = new java.util.HashMap<>();
+          for (Row r : rows) {
+            out.put(r.getString("outage_mrid"), r.getLong("newest_version"));
+          }
+          return out;
+        })
+        .recover(e -> failed("reading known outage versions", e));
   }
 
   public Future<Void> aupPageSeen(String identity, String service, Duration interval) {

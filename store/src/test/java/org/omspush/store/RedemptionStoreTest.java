@@ -166,4 +166,95 @@ class RedemptionStoreTest {
     assertThat(count(db, "payload")).isZero();
     assertThat(count(db, "event")).isZero();
   }
+
+  @Test
+  void the_gate_is_not_taken_for_a_claim_that_is_no_longer_ours() {
+    await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
+    long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow().id();
+    RedemptionStore.Gate forOurs = await(store.takeGate("id-1", SERVICE, Duration.ofMillis(50), id, "w"));
+    assertThat(forOurs.taken()).isTrue();
+    assertThat(forOurs.takenUntil()).isNotNull();
+    execute(db, "update aup_gate set next_allowed_at = now() - interval '1 second'");
+    // A newer version supersedes the leased claim: its worker has nothing to send.
+    await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-1", 2)));
+    RedemptionStore.Gate lost = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5), id, "w"));
+    assertThat(lost.taken()).isFalse();
+    assertThat(lost.claimLost()).isTrue();
+    assertThat(count(db, "aup_gate", "calls = 1 and next_allowed_at < now()")).as("gate untouched").isEqualTo(1);
+    // Another owner's claim is not ours either.
+    long next = await(store.leaseNext(SERVICE, "other", Duration.ofSeconds(30))).orElseThrow().id();
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5), next, "w")).claimLost()).isTrue();
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5), next, "other")).taken()).isTrue();
+    // A first take (no gate row yet) for a lost claim inserts nothing.
+    assertThat(await(store.takeGate("id-2", SERVICE, Duration.ofSeconds(5), id, "w")).claimLost()).isTrue();
+    assertThat(count(db, "aup_gate", "identity = 'id-2'")).isZero();
+  }
+
+  @Test
+  void a_late_answer_moves_the_gate_to_the_interval_after_it_and_never_back() {
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(100))).taken()).isTrue();
+    await(store.callAnswered("id-1", SERVICE, Duration.ofSeconds(5)));
+    RedemptionStore.Gate moved = await(store.takeGate("id-1", SERVICE, Duration.ofMillis(100)));
+    assertThat(moved.taken()).isFalse();
+    assertThat(moved.waitFor()).isGreaterThan(Duration.ofSeconds(4));
+    // An answer within the interval does not pull the gate earlier.
+    await(store.callAnswered("id-1", SERVICE, Duration.ofMillis(10)));
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(100))).waitFor())
+        .isGreaterThan(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void a_slot_taken_but_not_used_is_given_back_unless_the_gate_moved_since() {
+    RedemptionStore.Gate taken = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(taken.taken()).isTrue();
+    assertThat(await(store.releaseGate("id-1", SERVICE, taken.takenUntil(), Duration.ofSeconds(5)))).isTrue();
+    assertThat(count(db, "aup_gate", "calls = 0")).isEqualTo(1);
+    RedemptionStore.Gate again = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(again.taken()).as("the slot is free again at once").isTrue();
+    // An AUP page moved the gate after the take: the release leaves it where it is.
+    await(store.aupPageSeen("id-1", SERVICE, Duration.ofSeconds(10)));
+    assertThat(await(store.releaseGate("id-1", SERVICE, again.takenUntil(), Duration.ofSeconds(5)))).isFalse();
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5))).waitFor())
+        .isGreaterThan(Duration.ofSeconds(9));
+  }
+
+  @Test
+  void a_claim_given_back_without_an_attempt_keeps_its_place_ahead_of_newer_claims() {
+    await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
+    await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-2", 1)));
+    await(pushes.storeOutageChange(message("m-3", "d3"), outage("OUT-3", 1)));
+    var first = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    assertThat(first.outageMRID()).isEqualTo("OUT-1");
+    assertThat(await(store.giveBack(first.id(), "w")).state()).isEqualTo("PENDING");
+    var again = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    assertThat(again.id()).as("the claim given back is next again").isEqualTo(first.id());
+    assertThat(again.attempts()).isZero();
+    assertThat(await(store.giveBack(first.id(), "someone-else")).state()).isEqualTo("LOST");
+  }
+
+  @Test
+  void newest_versions_are_those_the_inbound_store_knows() {
+    await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
+    await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-1", 3)));
+    await(pushes.storeOutageChange(message("m-3", "d3"), outage("OUT-2", 1)));
+    assertThat(await(store.newestVersions(List.of("OUT-1", "OUT-2", "OUT-9"))))
+        .containsExactlyInAnyOrderEntriesOf(java.util.Map.of("OUT-1", 3L, "OUT-2", 1L));
+    assertThat(await(store.newestVersions(List.of()))).isEmpty();
+  }
+
+  @Test
+  void an_answer_back_within_the_margin_opens_the_gate_at_its_time_plus_the_interval() throws Exception {
+    RedemptionStore.Gate taken = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(count(db, "aup_gate", "last_taken_at is not null and last_taken_at <= now()")).isEqualTo(1);
+    // The answer is back: the ISO saw the request before now, so now + the interval is enough.
+    await(store.callAnswered("id-1", SERVICE, Duration.ofMillis(200), taken.takenUntil()));
+    Thread.sleep(300);
+    RedemptionStore.Gate next = await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5)));
+    assertThat(next.taken()).as("open the interval after the answer, not the take's 5 s").isTrue();
+    // The gate moved since the take (an AUP page): an answer never pulls it earlier.
+    await(store.aupPageSeen("id-1", SERVICE, Duration.ofSeconds(10)));
+    await(store.callAnswered("id-1", SERVICE, Duration.ofMillis(200), next.takenUntil()));
+    assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5))).waitFor())
+        .isGreaterThan(Duration.ofSeconds(9));
+  }
 }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.OffsetDateTime;
 import java.util.function.BooleanSupplier;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.store.RedemptionStore;
@@ -15,6 +16,7 @@ import org.omspush.store.RedemptionStore;
  * class only sleeps until the database says the gate opens.
  */
 public final class AupGate {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AupGate.class);
   private final Vertx vertx;
   private final RedemptionStore store;
   private final RedemptionSettings settings;
@@ -30,41 +32,78 @@ public final class AupGate {
 
   /** Completes true once taken (call now), false when the ISO refused the service for this identity. */
   public Future<Boolean> take(IsoIdentity identity, String service, BooleanSupplier stopping) {
-    Promise<Boolean> done = Promise.promise();
+    return take(identity, service, null, null, stopping).map(RedemptionStore.Gate::taken);
+  }
+
+  /**
+   * Completes with the gate once taken for this claim, or refused (403), or as soon as the claim
+   * is no longer this owner's (superseded or its lease lost): then nothing was taken.
+   */
+  public Future<RedemptionStore.Gate> take(IsoIdentity identity, String service, Long claimId, String owner,
+      BooleanSupplier stopping) {
+    Promise<RedemptionStore.Gate> done = Promise.promise();
     Timer.Sample waiting = Timer.start(metrics);
-    attempt(identity, service, stopping, done);
+    attempt(identity, service, claimId, owner, stopping, done);
     return done.future()
-        .onSuccess(taken -> waiting.stop(Timer.builder("oms.aup.gate.wait")
+        .onSuccess(g -> waiting.stop(Timer.builder("oms.aup.gate.wait")
             .description("Time a worker waited for the AUP gate before a call").tag("service", service)
             .publishPercentileHistogram().register(metrics)));
   }
 
-  private void attempt(IsoIdentity identity, String service, BooleanSupplier stopping, Promise<Boolean> done) {
+  /**
+   * After the call of a take (issued at {@code issuedNanos}, setting {@code takenUntil}):
+   * {@code responded} true once the answer's head arrived, false when the call failed without
+   * one. The ISO saw the request, if at all, before now, so the next call needs only now plus
+   * the AUP interval (database clock): after an answer the gate is set to exactly that (earlier
+   * than the take's interval + margin when the answer was quick, later when it was slow), unless
+   * the gate moved since. After a failure it only moves later, and only when now is past half the
+   * margin after the take (earlier, the gate is already later than now + interval).
+   */
+  public Future<Void> answered(IsoIdentity identity, String service, long issuedNanos, OffsetDateTime takenUntil,
+      boolean responded) {
+    long elapsedMs = (System.nanoTime() - issuedNanos) / 1_000_000;
+    boolean late = elapsedMs > settings.aupMargin().toMillis() / 2;
+    if (!responded && !late) {
+      return Future.succeededFuture();
+    }
+    if (late) {
+      metrics.counter("oms.aup.late_answers", "service", service).increment();
+    }
+    return store.callAnswered(identity.gateKey(), service, settings.aupInterval(), responded ? takenUntil : null)
+        .recover(e -> {
+          log.warn("could not move the AUP gate of {} after an answer: {}", service, e.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  private void attempt(IsoIdentity identity, String service, Long claimId, String owner, BooleanSupplier stopping,
+      Promise<RedemptionStore.Gate> done) {
     if (stopping.getAsBoolean()) {
       done.tryFail("stopping");
       return;
     }
-    store.takeGate(identity.gateKey(), service, settings.gateInterval()).onSuccess(g -> {
-      if (g.taken()) {
-        done.complete(true);
-      } else if (g.refused()) {
-        done.complete(false);
+    store.takeGate(identity.gateKey(), service, settings.gateInterval(), claimId, owner).onSuccess(g -> {
+      if (g.taken() || g.refused() || g.claimLost()) {
+        done.complete(g);
       } else {
-        sleep(System.nanoTime() + Math.max(1, g.waitFor().toMillis()) * 1_000_000L, identity, service, stopping, done);
+        // Rounded up: a timer that fires before the gate opens costs another round trip.
+        long waitNanos = Math.max(1, (g.waitFor().toNanos() + 999_999) / 1_000_000) * 1_000_000L;
+        sleep(System.nanoTime() + waitNanos, identity, service, claimId, owner, stopping, done);
       }
     }).onFailure(done::fail);
   }
 
   /** Waits in short steps without asking the database, so a stopping worker leaves the wait at once. */
-  private void sleep(long until, IsoIdentity identity, String service, BooleanSupplier stopping,
-      Promise<Boolean> done) {
+  private void sleep(long until, IsoIdentity identity, String service, Long claimId, String owner,
+      BooleanSupplier stopping, Promise<RedemptionStore.Gate> done) {
     long left = (until - System.nanoTime()) / 1_000_000;
     if (stopping.getAsBoolean()) {
       done.tryFail("stopping");
     } else if (left <= 0) {
-      attempt(identity, service, stopping, done);
+      attempt(identity, service, claimId, owner, stopping, done);
     } else {
-      vertx.setTimer(Math.min(left, STOP_CHECK_MS), t -> sleep(until, identity, service, stopping, done));
+      vertx.setTimer(Math.min(left, STOP_CHECK_MS), t -> sleep(until, identity, service, claimId, owner, stopping,
+          done));
     }
   }
 }

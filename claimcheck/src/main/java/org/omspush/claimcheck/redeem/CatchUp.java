@@ -142,12 +142,13 @@ public final class CatchUp {
       e.setTextContent(cursor != null ? cursor : since.toString());
       req.appendChild(e);
     }), false).compose(request -> client.open(identity, SERVICE, true)
-        .compose(prepared -> gate.take(identity, SERVICE, () -> stopping).compose(taken -> {
-          if (!taken) {
+        .compose(prepared -> gate.take(identity, SERVICE, null, null, () -> stopping).compose(g -> {
+          if (!g.taken()) {
             prepared.abandon();
             return Future.failedFuture("the ISO refused " + SERVICE + " for " + identity.subjectDn());
           }
-          return prepared.send(request);
+          return prepared.send(request,
+              responded -> gate.answered(identity, SERVICE, g.issuedNanos(), g.takenUntil(), responded));
         }))).compose(answer -> {
       metrics.counter("oms.retrieve.calls", "service", SERVICE, "outcome",
           answer.getClass().getSimpleName().toLowerCase()).increment();
@@ -175,28 +176,45 @@ public final class CatchUp {
   private record Stored(int stored, OffsetDateTime newest) {}
 
   private Future<Stored> storeChanges(List<Element> changes) {
-    Future<Stored> chain = Future.succeededFuture(new Stored(0, null));
+    List<OutageChange> read = new java.util.ArrayList<>();
+    List<byte[]> xmls = new java.util.ArrayList<>();
     for (Element change : changes) {
-      chain = chain.compose(acc -> {
-        OutageChange c;
-        InboundMessage m;
-        try {
-          c = ((ParsedPush.Outage) mapping.read(OmsPushV1Mapping.OUTAGE_ACTION, change)).change();
-          byte[] xml = serialize(change);
-          // The same change found twice (or pushed and found) is stored once.
-          m = new InboundMessage("catch-up:" + c.outageMRID() + ":" + c.version(), SERVICE, identity.subjectDn(),
-              HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(xml)), xml);
-        } catch (Exception e) {
-          log.warn("catch-up: a change could not be read and was skipped: {}", e.getMessage());
-          return Future.succeededFuture(acc);
-        }
-        OffsetDateTime newest = acc.newest == null || c.lastModified().isAfter(acc.newest) ? c.lastModified()
-            : acc.newest;
-        return pushes.storeOutageChange(m, c).map(outcome -> new Stored(
-            acc.stored + (outcome == org.omspush.store.StoreOutcome.STORED ? 1 : 0), newest));
-      });
+      try {
+        read.add(((ParsedPush.Outage) mapping.read(OmsPushV1Mapping.OUTAGE_ACTION, change)).change());
+        xmls.add(serialize(change));
+      } catch (Exception e) {
+        log.warn("catch-up: a change could not be read and was skipped: {}", e.getMessage());
+      }
     }
-    return chain;
+    java.util.Set<String> mrids = new java.util.HashSet<>();
+    read.forEach(c -> mrids.add(c.outageMRID()));
+    return store.newestVersions(mrids).compose(known -> {
+      Future<Stored> chain = Future.succeededFuture(new Stored(0, null));
+      for (int i = 0; i < read.size(); i++) {
+        OutageChange c = read.get(i);
+        byte[] xml = xmls.get(i);
+        chain = chain.compose(acc -> {
+          OffsetDateTime newest = acc.newest == null || c.lastModified().isAfter(acc.newest) ? c.lastModified()
+              : acc.newest;
+          Long knownVersion = known.get(c.outageMRID());
+          if (knownVersion != null && knownVersion >= c.version()) {
+            // Already pushed (or found before), or a newer version is: nothing to store, nothing to fetch.
+            return Future.succeededFuture(new Stored(acc.stored, newest));
+          }
+          InboundMessage m;
+          try {
+            // The same change found twice in one run is stored once (the message id repeats).
+            m = new InboundMessage("catch-up:" + c.outageMRID() + ":" + c.version(), SERVICE, identity.subjectDn(),
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(xml)), xml);
+          } catch (Exception e) {
+            return Future.failedFuture(e);
+          }
+          return pushes.storeOutageChange(m, c).map(outcome -> new Stored(
+              acc.stored + (outcome == org.omspush.store.StoreOutcome.STORED ? 1 : 0), newest));
+        });
+      }
+      return chain;
+    });
   }
 
   private static byte[] serialize(Element e) throws Exception {

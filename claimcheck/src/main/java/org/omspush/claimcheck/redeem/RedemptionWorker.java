@@ -190,32 +190,24 @@ public final class RedemptionWorker extends VerticleBase {
           + " arrived with no claim for the version before it");
     }
     long renewEvery = Math.max(1000, settings.lease().toMillis() / 3);
-    ClaimToRedeem[] current = {first};
-    long renewer = vertx.setPeriodic(renewEvery, t -> store.renewLease(current[0].id(), owner, settings.lease()));
+    long renewer = vertx.setPeriodic(renewEvery, t -> store.renewLease(first.id(), owner, settings.lease()));
+    // Ready before the gate: signed, connection open. The gate is taken only while the claim is
+    // still ours, so no slot is taken with nothing to send.
     return sign(lane, first)
         .compose(request -> client.open(lane.identity, lane.service, false)
-            .compose(prepared -> gate(lane).onFailure(e -> prepared.abandon()).compose(taken -> {
-              if (!taken) {
+            .compose(prepared -> gate(lane, first).onFailure(e -> prepared.abandon()).compose(g -> {
+              if (g.refused()) {
                 prepared.abandon();
                 // 403 earlier: the service is refused for this identity until an operator clears it.
                 return store.retryLater(first.id(), owner, Duration.ofMinutes(5), null, false, settings.maxAttempts())
                     .<Void>mapEmpty();
               }
-              long gateTaken = System.nanoTime();
-              return store.stillOurs(first.id(), owner).compose(ours -> {
-                if (ours) {
-                  return send(lane, first, prepared, request, gateTaken);
-                }
-                // Superseded while waiting: the slot goes to the next claim instead of being wasted.
-                return store.leaseNext(lane.service, owner, settings.lease()).compose(next -> {
-                  if (next.isEmpty()) {
-                    prepared.abandon();
-                    return Future.<Void>succeededFuture();
-                  }
-                  current[0] = next.get();
-                  return sign(lane, next.get()).compose(r -> send(lane, next.get(), prepared, r, gateTaken));
-                });
-              });
+              if (g.claimLost()) {
+                // Superseded or its lease lost while waiting: the lane leases the next claim at once.
+                prepared.abandon();
+                return Future.<Void>succeededFuture();
+              }
+              return send(lane, first, prepared, request, g.issuedNanos(), g);
             }), failure -> handle(lane, first, new RetrieveAnswer.Transient("cannot connect to the ISO: "
                 + failure.getMessage()))))
         .eventually(() -> {
@@ -242,28 +234,37 @@ public final class RedemptionWorker extends VerticleBase {
     }), false);
   }
 
-  private Future<Boolean> gate(Lane lane) {
-    return aupGate.take(lane.identity, lane.service, () -> stopping).onSuccess(taken ->
-        refused.get(lane.identity.gateKey() + "|" + lane.service).set(taken ? 0 : 1));
+  private Future<RedemptionStore.Gate> gate(Lane lane, ClaimToRedeem claim) {
+    return aupGate.take(lane.identity, lane.service, claim.id(), owner, () -> stopping).onSuccess(g -> {
+      if (!g.claimLost()) {
+        refused.get(lane.identity.gateKey() + "|" + lane.service).set(g.refused() ? 1 : 0);
+      }
+    });
   }
 
   private Future<Void> send(Lane lane, ClaimToRedeem claim, RetrieveClient.Prepared prepared, byte[] request,
-      long gateTaken) {
+      long gateTaken, RedemptionStore.Gate gate) {
     long late = (System.nanoTime() - gateTaken) / 1_000_000;
     if (late > settings.aupMargin().toMillis() / 2) {
       // Too long since the gate was taken (a pause): sending now could land inside the next window.
+      // Nothing was sent, so the slot goes back (unless the gate moved since) and the claim keeps its place.
       prepared.abandon();
-      about(log.atWarn(), claim).log("retrieve for claim {} not sent: {} ms passed since the AUP gate was taken",
+      about(log.atWarn(), claim).log(
+          "retrieve for claim {} not sent: {} ms passed since the AUP gate was taken; slot and claim given back",
           claim.id(), late);
-      return store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()).mapEmpty();
+      metrics.counter("oms.aup.slots.not_sent", "service", lane.service).increment();
+      return store.releaseGate(lane.identity.gateKey(), lane.service, gate.takenUntil(), settings.gateInterval())
+          .compose(released -> store.giveBack(claim.id(), owner)).mapEmpty();
     }
     Timer.Sample call = Timer.start(metrics);
-    return prepared.send(request).compose(answer -> {
-      call.stop(Timer.builder("oms.retrieve.latency").description("Retrieve calls to the ISO, send to answer")
-          .tag("service", lane.service).publishPercentileHistogram().register(metrics));
-      metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
-      return handle(lane, claim, answer);
-    });
+    return prepared.send(request,
+        responded -> aupGate.answered(lane.identity, lane.service, gateTaken, gate.takenUntil(), responded))
+        .compose(answer -> {
+          call.stop(Timer.builder("oms.retrieve.latency").description("Retrieve calls to the ISO, send to answer")
+              .tag("service", lane.service).publishPercentileHistogram().register(metrics));
+          metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
+          return handle(lane, claim, answer);
+        });
   }
 
   private static String outcome(RetrieveAnswer a) {
@@ -301,7 +302,7 @@ public final class RedemptionWorker extends VerticleBase {
       about(log.atWarn(), claim).log("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits",
           service, p.httpStatus(), claim.id());
       return store.aupPageSeen(lane.identity.gateKey(), service, settings.gateInterval())
-          .compose(v -> store.retryLater(claim.id(), owner, Duration.ZERO, null, false, settings.maxAttempts()))
+          .compose(v -> store.giveBack(claim.id(), owner))
           .mapEmpty();
     }
     if (answer instanceof RetrieveAnswer.Forbidden f) {

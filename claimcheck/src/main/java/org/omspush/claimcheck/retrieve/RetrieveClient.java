@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Calls the ISO's retrieve services: mutual TLS with the identity's certificate, the ISO's
@@ -80,11 +81,28 @@ public final class RetrieveClient implements AutoCloseable {
     }
 
     public Future<RetrieveAnswer> send(byte[] signedRequest) {
+      return send(signedRequest, answered -> Future.succeededFuture());
+    }
+
+    /**
+     * Sends, and calls {@code answered} as soon as the answer's head arrives (true: the ISO has
+     * seen the request) or the call failed without one (false), before the body is read and
+     * checked. The answer completes once that future has too (it should not fail).
+     */
+    public Future<RetrieveAnswer> send(byte[] signedRequest, Function<Boolean, Future<Void>> answered) {
       // The timeout starts now, not at open: waiting for the gate may take longer than it.
       request.idleTimeout(timeout.toMillis());
+      boolean[] headSeen = {false};
       return request.send(Buffer.buffer(signedRequest))
-          .compose(res -> read(res, expectChanges))
-          .recover(RetrieveClient::transientFailure);
+          .compose(res -> {
+            headSeen[0] = true;
+            Future<Void> gate = answered.apply(true);
+            return read(res, expectChanges)
+                .transform(read -> gate.transform(ignored -> read.succeeded() ? Future.succeededFuture(read.result())
+                    : Future.failedFuture(read.cause())));
+          })
+          .recover(e -> (headSeen[0] ? Future.<Void>succeededFuture() : answered.apply(false))
+              .transform(ignored -> transientFailure(e)));
     }
 
     /** Gives the connection back without sending (the gate was not taken in time). */

@@ -33,7 +33,9 @@ public final class Faults {
     /** The attachment hash is the hash of something else. */
     CORRUPT_HASH,
     /** The AUP page, whatever the window says. */
-    FORCE_AUP
+    FORCE_AUP,
+    /** The request reaches the ISO late (a slow network or a paused sender). */
+    LATE_ARRIVAL
   }
 
   private final Rules global = new Rules();
@@ -66,6 +68,14 @@ public final class Faults {
     return service(service).take(kind) || global.take(kind);
   }
 
+  /** How late the call's arrival is, when a late-arrival fault is left for the service (else zero). */
+  Duration lateArrival(RetrieveService service) {
+    if (service(service).take(Kind.LATE_ARRIVAL)) {
+      return service(service).lateBy.get();
+    }
+    return global.take(Kind.LATE_ARRIVAL) ? global.lateBy.get() : Duration.ZERO;
+  }
+
   /** The latency to add to a call of the service. */
   Duration latency(RetrieveService service) {
     return service(service).latency.get().plus(global.latency.get());
@@ -74,6 +84,7 @@ public final class Faults {
   /** Fault settings for one scope; setters return this for chaining. */
   public static final class Rules {
     private final AtomicReference<Duration> latency = new AtomicReference<>(Duration.ZERO);
+    private final AtomicReference<Duration> lateBy = new AtomicReference<>(Duration.ZERO);
     private final Map<Kind, AtomicInteger> next = new EnumMap<>(Kind.class);
 
     private Rules() {
@@ -116,9 +127,22 @@ public final class Faults {
       return set(Kind.FORCE_AUP, calls);
     }
 
+    /**
+     * The next {@code calls} requests reach the ISO {@code delay} after the client sent them, as
+     * over a slow network: the ISO stamps (and applies the AUP to) the late arrival.
+     */
+    public Rules arriveLateNext(int calls, Duration delay) {
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("delay must not be negative");
+      }
+      lateBy.set(delay);
+      return set(Kind.LATE_ARRIVAL, calls);
+    }
+
     /** Clears latency and every countdown of this scope. */
     public Rules clear() {
       latency.set(Duration.ZERO);
+      lateBy.set(Duration.ZERO);
       next.values().forEach(count -> count.set(0));
       return this;
     }

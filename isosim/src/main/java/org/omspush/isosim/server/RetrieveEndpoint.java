@@ -75,6 +75,21 @@ final class RetrieveEndpoint implements Handler<HttpServerRequest> {
       return;
     }
     RetrieveService service = known.get();
+    Duration late = faults.lateArrival(service);
+    if (late.isZero()) {
+      admit(request, client, service, pathService, arrival);
+    } else {
+      // Held back before the arrival is stamped, as if the network had delayed the request.
+      request.pause();
+      vertx.setTimer(Math.max(1, late.toMillis()), t -> {
+        admit(request, client, service, pathService, System.nanoTime());
+        request.resume();
+      });
+    }
+  }
+
+  private void admit(HttpServerRequest request, X509Certificate client, RetrieveService service, String pathService,
+      long arrival) {
     boolean accepted = !faults.take(service, Faults.Kind.FORCE_AUP)
         && aup.admit(client, service, arrival);
     ledger.record(client.getSubjectX500Principal().getName(), service, arrival, accepted);
