@@ -303,9 +303,10 @@ final class Demo {
       Activity activity, Map<String, Long> counts, Map<String, Long> byType, List<IngestSummary.Gate> gates,
       long started) {
     List<String> lines = new ArrayList<>();
-    lines.add(String.format("  %5.0f s  pushes acknowledged %d (%d of them while the ISO kept changing things)%s", seconds(started),
-        sum(replicas, "oms.push.requests", "outcome", "stored"), activity.acked.get(),
-        activity.done ? "" : ", still going"));
+    lines.add(String.format("  %5.0f s  pushes acknowledged %d", seconds(started),
+        sum(replicas, "oms.push.requests", "outcome", "stored"))
+        + (activity.duration.isZero() ? "" : String.format(" (%d of them while the ISO kept changing things%s)",
+            activity.acked.get(), activity.done ? "" : ", still going")));
     lines.add(String.format("  claims waiting %-3d redeemed %-3d superseded %-3d dead %d",
         counts.getOrDefault("claims PENDING", 0L), counts.getOrDefault("claims REDEEMED", 0L),
         counts.getOrDefault("claims SUPERSEDED", 0L), counts.getOrDefault("claims DEAD", 0L)));
