@@ -311,7 +311,7 @@ final class Demo {
         counts.getOrDefault("claims PENDING", 0L), counts.getOrDefault("claims REDEEMED", 0L),
         counts.getOrDefault("claims SUPERSEDED", 0L), counts.getOrDefault("claims DEAD", 0L)));
     for (IngestSummary.Gate g : gates) {
-      lines.add(String.format("  AUP gate %-44s %s  (%d calls, %d AUP pages)", g.service(),
+      lines.add(String.format("  AUP gate %-51s %s  (%d calls, %d AUP pages)", g.service(),
           g.secondsUntilOpen() > 0 ? String.format("next call in %4.1f s", g.secondsUntilOpen()) : "open              ",
           g.calls(), g.aupPages()));
     }
