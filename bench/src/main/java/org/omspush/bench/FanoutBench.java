@@ -613,10 +613,11 @@ public final class FanoutBench {
     b.append(f("machine: %d cores, %s, %s %s, Java %s; load average before %s, after %s%n", rt.availableProcessors(),
         memTotal(), System.getProperty("os.name"), System.getProperty("os.version"),
         System.getProperty("java.version"), loadBefore, loadAverage()));
-    b.append(f("database: embedded PostgreSQL %s (zonky), fsync on, synchronous_commit on%n", pgVersion));
+    b.append(f("database: embedded PostgreSQL %s (zonky), fsync on, synchronous_commit on "
+        + "(ingest durable; the delivery bookkeeping sets it off per transaction)%n", pgVersion));
     b.append(f("receiver: java %s -jar %s serve; OMS_DELIVERY_POLL_INTERVAL=%s OMS_SUBSCRIBER_CONCURRENCY=%s "
-        + "OMS_DELIVERY_MAX_IN_FLIGHT=%s OMS_DB_POOL_SIZE=%s OMS_LOG_LEVEL=%s; wake-up: NOTIFY oms_event after commit "
-        + "(debounced 100 ms)%n", String.join(" ", jvm),
+        + "OMS_DELIVERY_MAX_IN_FLIGHT=%s OMS_DB_POOL_SIZE=%s OMS_LOG_LEVEL=%s; wake-up: the receiver's own worker "
+        + "in-process at commit, NOTIFY oms_event for other replicas (at once, then at most once more per 100 ms)%n", String.join(" ", jvm),
         s.receiverJarLabel(),
         env.getOrDefault("OMS_DELIVERY_POLL_INTERVAL", "250ms (default)"),
         env.getOrDefault("OMS_SUBSCRIBER_CONCURRENCY", "4 (default)"),

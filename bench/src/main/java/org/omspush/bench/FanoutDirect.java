@@ -226,7 +226,8 @@ final class FanoutDirect {
       finished.countDown();
       return;
     }
-    client.request(ro).compose(req -> req.send(payload)).compose(resp -> resp.body().map(b -> resp.statusCode()))
+    // body() chained on send() itself: chained on the outer compose it can miss a small answer (see SubscriberHttp)
+    client.request(ro).compose(req -> req.send(payload).compose(resp -> resp.body().map(b -> resp.statusCode())))
         .onComplete(ar -> {
           long t1 = System.nanoTime();
           if (ar.succeeded() && ar.result() == 204) {

@@ -61,7 +61,7 @@ public final class ReceiverApp {
   private RetrieveClient retrieveClient;
   private CatchUp catchUp;
   private int opsPort;
-  private Fanout fanout;
+  private volatile Fanout fanout;
   private int adminPort;
   private volatile boolean draining;
   private final java.util.concurrent.atomic.AtomicInteger pushesInFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -129,6 +129,9 @@ public final class ReceiverApp {
   private void afterCommit(org.omspush.claimcheck.push.VerifiedPush push) {
     wakeups.notifySoon(Wakeups.CLAIM_DUE, "");
     if (push.body() instanceof org.omspush.claimcheck.push.ParsedPush.Market m && m.event().claimCheck() == null) {
+      if (fanout != null) {
+        fanout.wake(); // this replica's worker at once; the NOTIFY is for the other replicas
+      }
       wakeups.notifySoon(Wakeups.EVENT, "");
     }
   }

@@ -109,17 +109,30 @@ final class FanoutSql {
   // ---------------------------------------------------------------- the delivery queue
 
   /**
+   * Delivery-state changes commit without waiting for the WAL flush: a change lost in a
+   * Postgres crash only means a delivery is sent again, which webhooks tolerate (at least
+   * once, the webhook-id is stable). Ingest stays synchronous: a push answered 200 is durable.
+   * Transaction-local; referenced as a CTE so that it runs once, inside the statement.
+   */
+  static final String ASYNC_COMMIT = "SELECT set_config('synchronous_commit', 'off', true) AS async_commit";
+
+  /**
    * Step 1 of a claim: takes the rows of up to $1 enabled subscribers that have due, unleased
    * deliveries, skipping those another replica is claiming for right now. Returns the
-   * subscriber columns and {@code paused} (the circuit breaker is open).
+   * subscriber columns and {@code paused} (the circuit breaker is open). The claim transaction
+   * commits asynchronously ({@link #ASYNC_COMMIT}).
    */
-  static final String LOCK_SUBSCRIBERS = "SELECT " + SUBSCRIBER_COLUMNS + """
+  static final String LOCK_SUBSCRIBERS = "WITH cfg AS MATERIALIZED (" + ASYNC_COMMIT + ") SELECT "
+      + SUBSCRIBER_COLUMNS + """
       , (s.paused_until IS NOT NULL AND s.paused_until > now()) AS paused
-        FROM subscriber s
+        FROM cfg, subscriber s
+             -- LATERAL with LIMIT: one index probe per subscriber (stops at its first due row),
+             -- where EXISTS became a semi-join over the whole backlog
+             CROSS JOIN LATERAL (SELECT 1 FROM delivery d
+                                  WHERE d.subscriber_id = s.id AND d.state = 'PENDING' AND d.next_attempt_at <= now()
+                                    AND (d.lease_until IS NULL OR d.lease_until <= now())
+                                  LIMIT 1) due
        WHERE s.enabled
-         AND EXISTS (SELECT 1 FROM delivery d
-                      WHERE d.subscriber_id = s.id AND d.state = 'PENDING' AND d.next_attempt_at <= now()
-                        AND (d.lease_until IS NULL OR d.lease_until <= now()))
        ORDER BY random()
        LIMIT $1
        FOR NO KEY UPDATE OF s SKIP LOCKED
@@ -155,40 +168,40 @@ final class FanoutSql {
    * this many in all, $7 payloads of at most this many bytes come with their content.
    */
   static final String CLAIM = """
-      WITH subs AS (
+      WITH subs AS MATERIALIZED (
         SELECT s.id,
                CASE WHEN s.paused_until IS NOT NULL AND s.paused_until > now() THEN $4::int
                     WHEN s.consecutive_failures >= $5::int THEN 1
                     ELSE s.max_in_flight END
                - (SELECT count(*) FROM delivery f
-                   WHERE f.subscriber_id = s.id AND f.state = 'PENDING' AND f.lease_until > now()) AS free
+                   WHERE f.subscriber_id = s.id AND f.state = 'PENDING'
+                     AND f.lease_until IS NOT NULL AND f.lease_until > now()) AS free
           FROM subscriber s
          WHERE s.id = ANY ($1::uuid[])
-      ), candidates AS (
-        SELECT d.id, d.subscriber_id, d.next_attempt_at,
-               row_number() OVER (PARTITION BY d.subscriber_id
-                                  ORDER BY d.next_attempt_at, d.event_created_at, d.outage_version) AS rn
-          FROM delivery d
-         WHERE d.subscriber_id = ANY ($1::uuid[]) AND d.state = 'PENDING' AND d.next_attempt_at <= now()
-           AND (d.lease_until IS NULL OR d.lease_until <= now())
-           AND NOT EXISTS (SELECT 1 FROM delivery o
-                            WHERE o.subscriber_id = d.subscriber_id AND o.outage_mrid = d.outage_mrid
-                              AND o.id <> d.id AND o.state = 'PENDING' AND o.lease_until > now())
-           AND NOT EXISTS (SELECT 1 FROM delivery n
-                            WHERE n.subscriber_id = d.subscriber_id AND n.outage_mrid = d.outage_mrid
-                              AND n.outage_version > d.outage_version AND n.state IN ('PENDING', 'DELIVERED'))
       ), chosen AS (
         SELECT c.id
-          FROM candidates c JOIN subs ON subs.id = c.subscriber_id
-         WHERE c.rn <= subs.free
+          FROM subs CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at
+                   FROM delivery d
+                  WHERE d.subscriber_id = subs.id AND d.state = 'PENDING' AND d.next_attempt_at <= now()
+                    AND (d.lease_until IS NULL OR d.lease_until <= now())
+                    AND NOT EXISTS (SELECT 1 FROM delivery o
+                                     WHERE o.subscriber_id = d.subscriber_id AND o.outage_mrid = d.outage_mrid
+                                       AND o.id <> d.id AND o.state = 'PENDING' AND o.lease_until > now())
+                    AND NOT EXISTS (SELECT 1 FROM delivery n
+                                     WHERE n.subscriber_id = d.subscriber_id AND n.outage_mrid = d.outage_mrid
+                                       AND n.outage_version > d.outage_version
+                                       AND n.state IN ('PENDING', 'DELIVERED'))
+                  ORDER BY d.next_attempt_at, d.event_created_at, d.outage_version
+                  LIMIT GREATEST(subs.free, 0)) c
          ORDER BY c.next_attempt_at
          LIMIT $6
       )
       UPDATE delivery d
          SET lease_owner = $2, lease_until = now() + $3::bigint * interval '1 millisecond',
              attempts = d.attempts + 1, updated_at = now()
-        FROM chosen c, event e LEFT JOIN payload p ON p.id = e.payload_id
-       WHERE d.id = c.id AND e.id = d.event_id
+        FROM event e LEFT JOIN payload p ON p.id = e.payload_id
+       WHERE d.id = ANY (ARRAY(SELECT c.id FROM chosen c)) AND e.id = d.event_id
       RETURNING d.id, d.subscriber_id, d.event_id, d.attempts, d.event_created_at,
                 e.type, e.subject, e.time, e.outage_version, e.data,
                 e.payload_id, p.content_type AS payload_content_type, p.size_bytes AS payload_size,
@@ -198,12 +211,13 @@ final class FanoutSql {
 
   /**
    * A 2xx answer: DELIVERED, and the subscriber's breaker closes. Returns {@code updated} (0:
-   * the lease was lost, another worker owns the delivery now).
+   * the lease was lost, another worker owns the delivery now). Commits asynchronously
+   * ({@link #ASYNC_COMMIT}).
    *
    * <p>$1 delivery id, $2 lease owner, $3 attempt, $4 HTTP status.
    */
-  static final String DELIVERED = """
-      WITH done AS (
+  static final String DELIVERED = "WITH cfg AS MATERIALIZED (" + ASYNC_COMMIT + "), " + """
+      done AS (
         UPDATE delivery
            SET state = 'DELIVERED', delivered_at = now(), updated_at = now(), last_status = $4,
                last_error = NULL, last_response = NULL, lease_owner = NULL, lease_until = NULL
@@ -216,21 +230,21 @@ final class FanoutSql {
          WHERE s.id = done.subscriber_id AND (s.consecutive_failures <> 0 OR s.paused_until IS NOT NULL)
         RETURNING s.id
       )
-      SELECT (SELECT count(*) FROM done) AS updated
+      SELECT (SELECT count(*) FROM done) AS updated FROM cfg
       """;
 
   /**
    * A failed attempt: back to PENDING at now + $5 ms, or DEAD. When it counts against the
    * subscriber ($9), its breaker opens after $10 failures in a row, for $11 ms doubling with
    * every further failure up to $12 ms. A reason in $13 disables the subscriber (410 Gone).
-   * Returns {@code updated} as {@link #DELIVERED}.
+   * Returns {@code updated} as {@link #DELIVERED}; commits asynchronously ({@link #ASYNC_COMMIT}).
    *
    * <p>$1 delivery id, $2 lease owner, $3 attempt, $4 dead, $5 delay ms, $6 HTTP status (null
    * when there was no answer), $7 error, $8 response excerpt, $9 count against the subscriber,
    * $10 breaker threshold, $11 breaker pause ms, $12 longest pause ms, $13 disable reason.
    */
-  static final String FAILED = """
-      WITH failed AS (
+  static final String FAILED = "WITH cfg AS MATERIALIZED (" + ASYNC_COMMIT + "), " + """
+      failed AS (
         UPDATE delivery
            SET state = CASE WHEN $4::boolean THEN 'DEAD' ELSE 'PENDING' END,
                next_attempt_at = CASE WHEN $4::boolean THEN next_attempt_at
@@ -255,7 +269,7 @@ final class FanoutSql {
          WHERE s.id = failed.subscriber_id AND ($9::boolean OR $13::text IS NOT NULL)
         RETURNING s.id
       )
-      SELECT (SELECT count(*) FROM failed) AS updated, (SELECT count(*) FROM breaker) AS breaker
+      SELECT (SELECT count(*) FROM failed) AS updated, (SELECT count(*) FROM breaker) AS breaker FROM cfg
       """;
 
   /**
