@@ -49,6 +49,8 @@ final class Hook implements AutoCloseable {
   }
 
   final List<Received> received = new CopyOnWriteArrayList<>();
+  /** Requests answered so far (a slow reply counts once it is sent). */
+  final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
   private final Vertx vertx;
   private final HttpServerOptions options;
   private volatile Function<Received, Reply> replies = r -> Reply.ok();
@@ -112,6 +114,7 @@ final class Hook implements AutoCloseable {
       Runnable answer = () -> {
         var resp = req.response().setStatusCode(reply.status());
         reply.headers().forEach(resp::putHeader);
+        answered.incrementAndGet();
         resp.end(reply.body()).onFailure(e -> { });
       };
       if (reply.delay().isZero()) {
