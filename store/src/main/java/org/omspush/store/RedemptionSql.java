@@ -90,10 +90,13 @@ final class RedemptionSql {
       SELECT outage_mrid, newest_version FROM outage WHERE outage_mrid = ANY($1::text[])
       """;
 
-  /** The token is expired or unknown: redeem by key from now on, at once. $1 id, $2 owner, $3 reason. */
+  /**
+   * The token is expired or unknown: redeem by key from now on, at once. next_attempt_at (already
+   * due) is kept, so the claim keeps its place at the head of the queue. $1 id, $2 owner, $3 reason.
+   */
   static final String USE_KEY_LOOKUP = """
       UPDATE claim
-         SET lookup = 'KEY', last_error = $3, next_attempt_at = now(),
+         SET lookup = 'KEY', last_error = $3,
              lease_owner = NULL, lease_until = NULL, updated_at = now()
        WHERE id = $1 AND lease_owner = $2
       RETURNING id

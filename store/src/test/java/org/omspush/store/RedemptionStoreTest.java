@@ -233,6 +233,19 @@ class RedemptionStoreTest {
   }
 
   @Test
+  void a_claim_switched_to_lookup_by_key_keeps_its_place_and_is_retried_by_key() {
+    await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
+    await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-2", 1)));
+    var first = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    assertThat(first.outageMRID()).isEqualTo("OUT-1");
+    await(store.useKeyLookup(first.id(), "w", "token expired"));
+    var again = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    assertThat(again.id()).as("the claim switched to key lookup is next again").isEqualTo(first.id());
+    assertThat(again.byKey()).isTrue();
+    assertThat(again.attempts()).isZero();
+  }
+
+  @Test
   void newest_versions_are_those_the_inbound_store_knows() {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
     await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-1", 3)));

@@ -119,7 +119,12 @@ public final class RetrieveClient implements AutoCloseable {
         .setAbsoluteURI(serviceUrl(service).toString())
         .putHeader("Content-Type", "text/xml; charset=utf-8")
         .putHeader("SOAPAction", "\"" + service + "\"");
-    return client.request(options).map(req -> new Prepared(req, expectChanges));
+    return client.request(options).map(req -> {
+      // Failures reach the caller through send()'s future; without a handler Vert.x also logs an
+      // abandoned request's reset at ERROR.
+      req.exceptionHandler(e -> { });
+      return new Prepared(req, expectChanges);
+    });
   }
 
   /** Opens and sends at once, for calls made right after the gate was taken by someone else's logic. */
