@@ -82,21 +82,7 @@ class AckedPushSurvivesKillTest {
         db.close();
       }
     });
-    Exception first = null;
-    for (AutoCloseable step : steps) {
-      try {
-        step.close();
-      } catch (Exception e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    ReceiverProcesses.closeAll(steps);
   }
 
   private void phase(String what) {

@@ -98,21 +98,7 @@ class GracefulDrainTest {
         db.close();
       }
     });
-    Exception first = null;
-    for (AutoCloseable step : steps) {
-      try {
-        step.close();
-      } catch (Exception e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    ReceiverProcesses.closeAll(steps);
   }
 
   @Test

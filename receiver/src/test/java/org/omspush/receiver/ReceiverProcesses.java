@@ -23,6 +23,25 @@ final class ReceiverProcesses {
   private ReceiverProcesses() {}
 
   /** The URL with its password, if any: {@link DatabaseUrl#toString()} masks it. */
+  /** Runs every step even when an earlier one fails (nothing may be left running); rethrows the first failure. */
+  static void closeAll(java.util.List<AutoCloseable> steps) throws Exception {
+    Exception first = null;
+    for (AutoCloseable step : steps) {
+      try {
+        step.close();
+      } catch (Exception e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
   static String connectionString(DatabaseUrl url) {
     StringBuilder b = new StringBuilder("postgresql://").append(encode(url.user()));
     if (url.password() != null) {

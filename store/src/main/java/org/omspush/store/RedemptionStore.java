@@ -77,13 +77,7 @@ public final class RedemptionStore {
       int maxAttempts) {
     return pool.preparedQuery(RedemptionSql.RETRY)
         .execute(Tuple.of(claimId, owner, seconds(delay), error, countAttempt, maxAttempts))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            return new Retry("LOST", 0);
-          }
-          Row r = rows.iterator().next();
-          return new Retry(r.getString("state"), r.getInteger("attempts"));
-        })
+        .map(RedemptionStore::retryOf)
         .recover(e -> failed("scheduling a retry", e));
   }
 
@@ -161,14 +155,17 @@ public final class RedemptionStore {
   /** Gives a claim back without a counted attempt; it keeps its place in the queue. */
   public Future<Retry> giveBack(long claimId, String owner) {
     return pool.preparedQuery(RedemptionSql.GIVE_BACK).execute(Tuple.of(claimId, owner))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            return new Retry("LOST", 0);
-          }
-          Row r = rows.iterator().next();
-          return new Retry(r.getString("state"), r.getInteger("attempts"));
-        })
+        .map(RedemptionStore::retryOf)
         .recover(e -> failed("giving a claim back", e));
+  }
+
+  /** The claim's state and attempts after an update that names its lease owner; LOST when it was no longer ours. */
+  private static Retry retryOf(RowSet<Row> rows) {
+    if (rows.size() == 0) {
+      return new Retry("LOST", 0);
+    }
+    Row r = rows.iterator().next();
+    return new Retry(r.getString("state"), r.getInteger("attempts"));
   }
 
   /** The newest version known of each of these outages (absent: unknown). */
