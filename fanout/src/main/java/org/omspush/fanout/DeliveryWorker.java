@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
@@ -28,6 +29,7 @@ import org.omspush.store.fanout.DueDelivery;
 import org.omspush.store.fanout.FailedAttempt;
 import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.fanout.SubscriberSecret;
+import org.omspush.store.fanout.SuccessfulAttempt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -50,6 +52,10 @@ public final class DeliveryWorker extends VerticleBase {
   /** The wake-up channel producers NOTIFY after committing events. */
   public static final String CHANNEL = "oms_event";
   private static final long MAX_RETRY_AFTER_MILLIS = Duration.ofDays(1).toMillis();
+  /** 2xx answers are recorded together: at most this many in one statement… */
+  private static final int RECORD_BATCH = 64;
+  /** …gathered for at most this long. */
+  private static final long RECORD_WINDOW_MILLIS = 3;
 
   private final DeliveryStore store;
   private final SubscriberHttp http;
@@ -68,6 +74,9 @@ public final class DeliveryWorker extends VerticleBase {
   private long pollTimer = -1;
   private long queueTimer = -1;
   private PgSubscriber listener;
+  private final List<Success> successes = new ArrayList<>();
+  private boolean recording;
+  private long recordTimer = -1;
 
   /** @param listenTo where to LISTEN for wake-ups; null = poll only */
   public DeliveryWorker(DeliveryStore store, SubscriberHttp http, PayloadLinks links, FanoutSettings settings,
@@ -224,18 +233,17 @@ public final class DeliveryWorker extends VerticleBase {
   private Future<Void> answered(DueDelivery d, Subscriber s, SubscriberHttp.Answer a) {
     int status = a.status();
     if (status >= 200 && status < 300) {
-      Instant now = clock.instant();
-      return store.delivered(d, owner, status).map(updated -> {
-        if (updated) {
-          Duration latency = Duration.between(d.eventCreatedAt().toInstant(), now);
-          about(log.atInfo(), d).log("delivery {} of event {} delivered to subscriber {} (HTTP {}, attempt {}, {} ms "
-              + "after the event)", d.id(), d.eventId(), s.id(), status, d.attempt(), latency.toMillis());
-          metrics.delivered(latency);
-        } else {
-          metrics.outcome("lease_lost", 1);
-        }
-        return null;
-      });
+      Success success = new Success(d, s, status, clock.instant(), Promise.promise());
+      successes.add(success);
+      if (successes.size() >= RECORD_BATCH) {
+        recordSuccesses();
+      } else if (recordTimer < 0) {
+        recordTimer = vertx.setTimer(RECORD_WINDOW_MILLIS, t -> {
+          recordTimer = -1;
+          recordSuccesses();
+        });
+      }
+      return success.recorded().future();
     }
     if (status == 410) {
       String reason = "answered 410 Gone at " + clock.instant() + " to delivery " + d.id();
@@ -253,6 +261,55 @@ public final class DeliveryWorker extends VerticleBase {
     Long retryAfter = status == 429 || status == 503 ? retryAfterMillis(a.headers().get("Retry-After")) : null;
     return retryOrDead(d, status, "HTTP " + status, a.excerpt(), retryAfter, true);
   }
+
+  /**
+   * Records the 2xx answers gathered so far in one statement; one batch at a time, the next
+   * one gathers while it runs. Their leases (and slots) stay taken until it commits, so a
+   * newer version of an outage is not claimed before the older one is recorded DELIVERED.
+   */
+  private void recordSuccesses() {
+    if (recording || successes.isEmpty()) {
+      return;
+    }
+    if (recordTimer >= 0) {
+      vertx.cancelTimer(recordTimer);
+      recordTimer = -1;
+    }
+    List<Success> batch = new ArrayList<>(successes);
+    successes.clear();
+    recording = true;
+    List<SuccessfulAttempt> answers = new ArrayList<>(batch.size());
+    batch.forEach(b -> answers.add(new SuccessfulAttempt(b.d().id(), b.d().attempt(), b.status())));
+    store.delivered(answers, owner).onComplete(ar -> {
+      recording = false;
+      for (Success b : batch) {
+        if (ar.failed()) {
+          b.recorded().fail(ar.cause());
+        } else if (ar.result().contains(b.d().id())) {
+          Duration latency = Duration.between(b.d().eventCreatedAt().toInstant(), b.at());
+          about(log.atInfo(), b.d()).log("delivery {} of event {} delivered to subscriber {} (HTTP {}, attempt {}, "
+              + "{} ms after the event)", b.d().id(), b.d().eventId(), b.s().id(), b.status(), b.d().attempt(),
+              latency.toMillis());
+          metrics.delivered(latency);
+          b.recorded().complete();
+        } else {
+          metrics.outcome("lease_lost", 1);
+          b.recorded().complete();
+        }
+      }
+      if (successes.size() >= RECORD_BATCH) {
+        recordSuccesses();
+      } else if (!successes.isEmpty() && recordTimer < 0) {
+        recordTimer = vertx.setTimer(RECORD_WINDOW_MILLIS, t -> {
+          recordTimer = -1;
+          recordSuccesses();
+        });
+      }
+    });
+  }
+
+  /** A 2xx answer waiting to be recorded; {@code at} is when it came. */
+  private record Success(DueDelivery d, Subscriber s, int status, Instant at, Promise<Void> recorded) {}
 
   private Future<Void> unanswered(DueDelivery d, Throwable cause) {
     return retryOrDead(d, null, describe(cause), null, null, true);

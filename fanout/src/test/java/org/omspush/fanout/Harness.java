@@ -79,6 +79,11 @@ final class Harness implements AutoCloseable {
     return new Harness(vertx, settings, 2);
   }
 
+  /** Without delivery workers: the test claims and records through the store itself. */
+  static Harness withoutWorkers(Vertx vertx) {
+    return new Harness(vertx, TEST_SETTINGS, 0);
+  }
+
   Subscriber subscribe(SubscriberDraft draft) {
     return await(fanout.subscribers().create(draft));
   }

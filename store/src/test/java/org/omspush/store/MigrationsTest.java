@@ -43,4 +43,17 @@ class MigrationsTest {
         + " WHERE table_name = 'claim' AND column_name = 'state'"))
         .containsExactly(Map.of("column_default", "'PENDING'::text"));
   }
+
+  @Test
+  void no_index_of_the_delivery_queue_names_a_lease_column_so_taking_a_lease_is_a_hot_update() {
+    DatabaseUrl db = TestDatabase.fresh();
+
+    var indexes = rows(db, "SELECT indexdef FROM pg_indexes WHERE tablename = 'delivery'");
+    assertThat(indexes).as("the delivery indexes").hasSizeGreaterThanOrEqualTo(4);
+    assertThat(indexes).allSatisfy(row -> assertThat((String) row.get("indexdef"))
+        .doesNotContain("lease_owner").doesNotContain("lease_until").doesNotContain("attempts")
+        .doesNotContain("updated_at"));
+    assertThat(rows(db, "SELECT reloptions::text AS options FROM pg_class WHERE relname = 'delivery'"))
+        .singleElement().satisfies(row -> assertThat((String) row.get("options")).contains("fillfactor=80"));
+  }
 }

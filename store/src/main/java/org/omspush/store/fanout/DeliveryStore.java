@@ -70,11 +70,28 @@ public final class DeliveryStore {
         }));
   }
 
-  /** A 2xx answer. @return false when the lease was lost meanwhile (nothing changed) */
-  public Future<Boolean> delivered(DueDelivery d, String owner, int status) {
+  /**
+   * 2xx answers of this owner's leases, in one statement.
+   *
+   * @return the ids recorded DELIVERED; one missing had lost its lease (nothing changed for it)
+   */
+  public Future<Set<UUID>> delivered(List<SuccessfulAttempt> answers, String owner) {
+    UUID[] ids = new UUID[answers.size()];
+    Integer[] attempts = new Integer[answers.size()];
+    Integer[] statuses = new Integer[answers.size()];
+    for (int i = 0; i < ids.length; i++) {
+      SuccessfulAttempt a = answers.get(i);
+      ids[i] = a.deliveryId();
+      attempts[i] = a.attempt();
+      statuses[i] = a.status();
+    }
     return pool.preparedQuery(FanoutSql.DELIVERED)
-        .execute(Tuple.of(d.id(), owner, d.attempt(), status))
-        .map(rows -> rows.iterator().next().getLong("updated") > 0);
+        .execute(Tuple.of(ids, attempts, statuses, owner))
+        .map(rows -> {
+          Set<UUID> done = new HashSet<>();
+          rows.forEach(r -> done.add(r.getUUID("id")));
+          return done;
+        });
   }
 
   /** Any other outcome. @return false when the lease was lost meanwhile (nothing changed) */

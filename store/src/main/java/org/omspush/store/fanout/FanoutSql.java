@@ -7,7 +7,7 @@ package org.omspush.store.fanout;
  * <p>The queue works like the redemption queue (invariant 5): a worker claims due deliveries
  * in one short transaction ({@link #LOCK_SUBSCRIBERS}, {@link #ACTIVE_SECRETS}, {@link
  * #SKIP_SUPERSEDED}, {@link #CLAIM}), commits, sends without any transaction open, and records
- * the answer with one statement ({@link #DELIVERED} or {@link #FAILED}). The lease is on the
+ * the answer ({@link #DELIVERED}, for many 2xx answers at once, or {@link #FAILED}). The lease is on the
  * database clock; a worker that dies loses it at {@code lease_until} and another replica
  * takes the delivery over.
  *
@@ -163,6 +163,12 @@ final class FanoutSql {
    * waits for it (version N+1 never overtakes N); one superseded in the meantime waits for the
    * next step 2. The attempt counts from here; a lease is this worker's and this attempt's.
    *
+   * <p>What is in flight is counted at the head of the subscriber's due order, not through an
+   * index on the lease: no index names a lease column, so taking and giving back a lease are HOT
+   * updates (V7). Leased rows were due when taken and are taken oldest first, so they sit at the
+   * head; before one can only be rows that were leased or waited for an outage in flight at the
+   * time (one per outage: older versions are skipped). Twice the limit plus a margin covers both.
+   *
    * <p>$1 subscriber ids, $2 lease owner, $3 lease in milliseconds, $4 how many to take from a
    * subscriber whose breaker is open, $5 the breaker's threshold (failures in a row), $6 at most
    * this many in all, $7 payloads of at most this many bytes come with their content.
@@ -173,9 +179,12 @@ final class FanoutSql {
                CASE WHEN s.paused_until IS NOT NULL AND s.paused_until > now() THEN $4::int
                     WHEN s.consecutive_failures >= $5::int THEN 1
                     ELSE s.max_in_flight END
-               - (SELECT count(*) FROM delivery f
-                   WHERE f.subscriber_id = s.id AND f.state = 'PENDING'
-                     AND f.lease_until IS NOT NULL AND f.lease_until > now()) AS free
+               - (SELECT count(*) FROM (SELECT f.lease_until FROM delivery f
+                                         WHERE f.subscriber_id = s.id AND f.state = 'PENDING'
+                                           AND f.next_attempt_at <= now()
+                                         ORDER BY f.next_attempt_at, f.event_created_at, f.outage_version
+                                         LIMIT 2 * s.max_in_flight + 16) head
+                   WHERE head.lease_until > now()) AS free
           FROM subscriber s
          WHERE s.id = ANY ($1::uuid[])
       ), chosen AS (
@@ -210,34 +219,44 @@ final class FanoutSql {
       """;
 
   /**
-   * A 2xx answer: DELIVERED, and the subscriber's breaker closes. Returns {@code updated} (0:
-   * the lease was lost, another worker owns the delivery now). Commits asynchronously
-   * ({@link #ASYNC_COMMIT}).
+   * 2xx answers, several in one statement: DELIVERED, and the breakers of their subscribers
+   * close (locked in id order, so two batches never wait on each other in a cycle). Returns
+   * the ids updated; one missing lost its lease meanwhile (another worker owns it now).
+   * Commits asynchronously ({@link #ASYNC_COMMIT}).
    *
-   * <p>$1 delivery id, $2 lease owner, $3 attempt, $4 HTTP status.
+   * <p>$1 delivery ids, $2 attempts, $3 HTTP statuses (arrays in the same order), $4 lease owner.
    */
   static final String DELIVERED = "WITH cfg AS MATERIALIZED (" + ASYNC_COMMIT + "), " + """
-      done AS (
-        UPDATE delivery
-           SET state = 'DELIVERED', delivered_at = now(), updated_at = now(), last_status = $4,
+      answer AS (
+        SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) AS a(id, attempt, status)
+      ), done AS (
+        UPDATE delivery d
+           SET state = 'DELIVERED', delivered_at = now(), updated_at = now(), last_status = a.status,
                last_error = NULL, last_response = NULL, lease_owner = NULL, lease_until = NULL
-         WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'PENDING'
-        RETURNING subscriber_id
+          FROM answer a
+         WHERE d.id = a.id AND d.lease_owner = $4 AND d.attempts = a.attempt AND d.state = 'PENDING'
+        RETURNING d.id, d.subscriber_id
+      ), unhealthy AS (
+        SELECT s.id FROM subscriber s
+         WHERE s.id IN (SELECT subscriber_id FROM done)
+           AND (s.consecutive_failures <> 0 OR s.paused_until IS NOT NULL)
+         ORDER BY s.id
+           FOR NO KEY UPDATE
       ), healthy AS (
         UPDATE subscriber s
            SET consecutive_failures = 0, paused_until = NULL
-          FROM done
-         WHERE s.id = done.subscriber_id AND (s.consecutive_failures <> 0 OR s.paused_until IS NOT NULL)
+          FROM unhealthy u
+         WHERE s.id = u.id
         RETURNING s.id
       )
-      SELECT (SELECT count(*) FROM done) AS updated FROM cfg
+      SELECT done.id FROM cfg, done
       """;
 
   /**
    * A failed attempt: back to PENDING at now + $5 ms, or DEAD. When it counts against the
    * subscriber ($9), its breaker opens after $10 failures in a row, for $11 ms doubling with
    * every further failure up to $12 ms. A reason in $13 disables the subscriber (410 Gone).
-   * Returns {@code updated} as {@link #DELIVERED}; commits asynchronously ({@link #ASYNC_COMMIT}).
+   * Returns {@code updated} (0: the lease was lost meanwhile); commits asynchronously ({@link #ASYNC_COMMIT}).
    *
    * <p>$1 delivery id, $2 lease owner, $3 attempt, $4 dead, $5 delay ms, $6 HTTP status (null
    * when there was no answer), $7 error, $8 response excerpt, $9 count against the subscriber,
