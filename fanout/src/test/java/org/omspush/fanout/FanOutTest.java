@@ -257,10 +257,13 @@ class FanOutTest {
     Subscriber now = await(fanout.fanout.subscribers().get(s.id()));
     assertThat(now.disabledReason()).contains("410");
     int seen = h.posts().size();
+    // the second event may have come after the first 410 and found the subscriber disabled
+    long written = TestDatabase.count(fanout.db, "delivery", "subscriber_id = ?", s.id());
+    assertThat(written).isBetween(1L, 2L);
     fanout.marketEvent("DAM", "MARKET_DELAY");
     Harness.stays(Duration.ofMillis(500), "nothing more is sent", () -> h.posts().size() == seen);
     assertThat(TestDatabase.count(fanout.db, "delivery", "subscriber_id = ?", s.id()))
-        .as("a disabled subscriber gets no new deliveries").isEqualTo(2);
+        .as("a disabled subscriber gets no new deliveries").isEqualTo(written);
     assertThat(fanout.deliveries(s.id(), "DEAD")).isGreaterThanOrEqualTo(1);
   }
 

@@ -66,7 +66,12 @@ final class Harness implements AutoCloseable {
     router.get("/payloads/:id").handler(fanout.payloadDownloads());
     payloadServer = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     fanout.useDefaultBaseUrl("http://127.0.0.1:" + payloadServer.actualPort());
-    for (int i = 0; i < workerCount; i++) {
+    startWorkers(workerCount);
+  }
+
+  /** Deploys delivery workers, as a replica starting does. */
+  void startWorkers(int count) {
+    for (int i = 0; i < count; i++) {
       workers.add(await(fanout.deployWorker()));
     }
   }
