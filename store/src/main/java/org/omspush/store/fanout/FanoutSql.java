@@ -234,7 +234,8 @@ final class FanoutSql {
            SET state = 'DELIVERED', delivered_at = now(), updated_at = now(), last_status = a.status,
                last_error = NULL, last_response = NULL, lease_owner = NULL, lease_until = NULL
           FROM answer a
-         WHERE d.id = a.id AND d.lease_owner = $4 AND d.attempts = a.attempt AND d.state = 'PENDING'
+         -- no state test: a lease implies PENDING (V9), and one would let the plan walk the pending queue
+         WHERE d.id = a.id AND d.lease_owner = $4 AND d.attempts = a.attempt
         RETURNING d.id, d.subscriber_id
       ), unhealthy AS (
         SELECT s.id FROM subscriber s
@@ -270,7 +271,8 @@ final class FanoutSql {
                                       ELSE now() + $5::bigint * interval '1 millisecond' END,
                last_status = $6::int, last_error = $7::text, last_response = $8::text,
                lease_owner = NULL, lease_until = NULL, updated_at = now()
-         WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'PENDING'
+         -- no state test: a lease implies PENDING (V9), and one would let the plan walk the pending queue
+         WHERE id = $1 AND lease_owner = $2 AND attempts = $3
         RETURNING subscriber_id
       ), breaker AS (
         UPDATE subscriber s
