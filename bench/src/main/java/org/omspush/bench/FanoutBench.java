@@ -129,6 +129,10 @@ public final class FanoutBench {
   private final Map<String, String> directLoad = new LinkedHashMap<>();
   private String directSkipped = "";
   private Max max;
+  private FanoutFloor.Result floor;
+  private CpuUse floorCpu;
+  private String floorLoad;
+  private String floorNote = "";
   private String receiverLogSummary = "";
   private DatabaseUrl dbUrl;
   private final Map<String, Long> discarded = new LinkedHashMap<>();
@@ -222,6 +226,11 @@ public final class FanoutBench {
       receiverLogSummary = logSummary(receiver.logText());
       receiver.close();
       current[0] = null;
+
+      // 5. the fan-out's database work alone, on the same Postgres, the receiver stopped
+      if (s.floorDeliveries() > 0) {
+        floor(url, new LongSupplier[] {() -> 0L, pgCpu, selfCpu, Cpu::machine});
+      }
 
       String report = report((System.nanoTime() - began) / 1e9);
       System.out.println();
@@ -435,6 +444,31 @@ public final class FanoutBench {
         + "missing %d%s", m.pushesPerSecond(), m.whilePushing(), m.drainRate(), m.drainSeconds(), m.overall(),
         m.missing(), all ? "" : " (gave up waiting)"));
     return m;
+  }
+
+  private void floor(DatabaseUrl url, LongSupplier[] counters) throws Exception {
+    long backlog = FanoutFloor.prepare(url, s.floorDeliveries(), !"0".equals(System.getenv("BENCH_FLOOR_VACUUM")));
+    if (backlog == 0) {
+      floorNote = "no delivered deliveries to replay";
+      return;
+    }
+    System.gc();
+    floorLoad = loadAverage();
+    say("database floor: the receiver's claim and DELIVERED statements on " + backlog
+        + " due deliveries, no HTTP, the receiver stopped (load average " + floorLoad + ")");
+    Cpu.Snapshot before = Cpu.Snapshot.take(counters);
+    floor = FanoutFloor.drain(url, backlog, poolSize(), inlinePayloadMax(), 10, s.drainSeconds());
+    floorCpu = CpuUse.of(Cpu.Snapshot.take(counters).since(before));
+    say(f("database floor: %d of %d recorded in %.1f s, %.0f deliveries/s, %d claims; CPU pg %.0f%%",
+        floor.recorded(), backlog, floor.seconds(), floor.perSecond(), floor.claims(), floorCpu.postgres()));
+  }
+
+  private int poolSize() {
+    return Integer.parseInt(env.getOrDefault("OMS_DB_POOL_SIZE", "16"));
+  }
+
+  private long inlinePayloadMax() {
+    return Long.parseLong(env.getOrDefault("OMS_INLINE_PAYLOAD_MAX", "262144"));
   }
 
   /**
@@ -669,6 +703,11 @@ public final class FanoutBench {
       b.append(f("%-44s | %9s | %12.0f |%n", f("  overall (first push -> last delivery, %.0f s)", max.overallSeconds()),
           "", max.overall()));
     }
+    if (floor != null) {
+      b.append(f("%-44s | %9s | %12.0f | %8s | %8s | %8s | %8s | %-27s | %s%n",
+          "database floor: claim + DELIVERED, no HTTP", "-", floor.perSecond(), "", "", "", "", floorCpu.text(),
+          floorLoad));
+    }
     b.append('\n');
     if (fixed != null) {
       b.append(f("fixed rate: %d events due in the window, %d accepted (other answers %s), %d of %d deliveries "
@@ -702,6 +741,14 @@ public final class FanoutBench {
         b.append("  pushes without an answer: ").append(max.failures()).append('\n');
       }
     }
+    if (floor != null) {
+      b.append(f("database floor: the receiver stopped, %d delivered deliveries made due again%s, "
+          + "then drained by the receiver's own DeliveryStore (claim: lock subscribers, secrets, supersession, claim; "
+          + "then one DELIVERED statement per claim) in one loop, as one worker without HTTP: %d recorded in %.1f s, "
+          + "%d claims%n", floor.backlog(), "0".equals(System.getenv("BENCH_FLOOR_VACUUM")) ? " (table not vacuumed: BENCH_FLOOR_VACUUM=0)" : " and the table vacuumed", floor.recorded(), floor.seconds(), floor.claims()));
+    } else if (!floorNote.isEmpty()) {
+      b.append("database floor skipped: ").append(floorNote).append('\n');
+    }
     if (!discarded.isEmpty()) {
       b.append("not delivered within the wait, discarded before the next phase (marked SKIPPED in the database): ")
           .append(discarded).append('\n');
@@ -728,6 +775,11 @@ public final class FanoutBench {
           max.whilePushing(), base.perSecond(), ratio, ratio >= 0.5 ? "MET" : "MISSED"));
       b.append(f("    (draining alone, no pushes competing: %.0f / %.0f = %.3fx)%n", max.drainRate(), base.perSecond(),
           max.drainRate() / base.perSecond()));
+    }
+    if (max != null && floor != null) {
+      b.append(f("  beside its database floor (not a target of the issue): draining %.0f / %.0f = %.2fx; while pushing "
+          + "%.0f / %.0f = %.2fx%n", max.drainRate(), floor.perSecond(), max.drainRate() / floor.perSecond(),
+          max.whilePushing(), floor.perSecond(), max.whilePushing() / floor.perSecond()));
     }
     double maxOther = Stream.concat(Stream.of(fixed == null ? null : fixed.cpu(),
             max == null ? null : max.cpuPushing(), max == null ? null : max.cpuDraining()), Stream.empty())

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param directConnections connections per subscriber for the direct baseline (default: the
  *                          receiver's own per-subscriber limit, OMS_SUBSCRIBER_CONCURRENCY, 4)
  * @param directTool        {@code both} (wrk and the Vert.x client), {@code wrk} or {@code vertx}
+ * @param floorDeliveries   backlog of the database-floor phase (0 skips it)
  */
 record FanoutBenchSettings(
     Path repoRoot,
@@ -33,6 +34,7 @@ record FanoutBenchSettings(
     int directConnections,
     String directTool,
     int drainSeconds,
+    int floorDeliveries,
     String receiverHeap,
     boolean keep,
     Map<String, String> receiverOverrides) {
@@ -86,6 +88,7 @@ record FanoutBenchSettings(
         integer(env, "BENCH_DIRECT_CONNECTIONS", perSubscriber),
         tool,
         integer(env, "BENCH_DRAIN_SECONDS", 120),
+        integer(env, "BENCH_FLOOR_DELIVERIES", 20_000),
         env.getOrDefault("BENCH_RECEIVER_HEAP", "1g"),
         "1".equals(env.get("BENCH_KEEP")),
         overrides);
