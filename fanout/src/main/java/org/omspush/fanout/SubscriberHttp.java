@@ -146,8 +146,10 @@ public final class SubscriberHttp {
           .setPort(port)
           .setSsl(https)
           .setURI(path)
-          .setFollowRedirects(false)
-          .setConnectTimeout(Math.min(timeout.toMillis(), 10_000));
+          .setFollowRedirects(false);
+      // No per-request connect timeout: in Vert.x 5.0 it also arms a pool-wait timer that races a
+      // recycled connection and logs "Promise already completed" at ERROR (eclipse-vertx/vert.x#6169).
+      // The TCP connect is bounded by the client's own connect timeout, the exchange by the timer above.
       return client.request(ro);
     }).compose(req -> {
       current.set(req);
