@@ -29,13 +29,6 @@ public record RetentionRun(Map<String, Long> deleted, Set<String> capped, boolea
     capped = Collections.unmodifiableSet(new LinkedHashSet<>(capped));
   }
 
-  /** A run that deleted nothing (e.g. another replica held the lease). */
-  public static RetentionRun nothing() {
-    Map<String, Long> zeros = new LinkedHashMap<>();
-    TABLES.forEach(t -> zeros.put(t, 0L));
-    return new RetentionRun(zeros, Set.of(), false);
-  }
-
   /** Rows deleted from {@code table}. */
   public long deleted(String table) {
     return deleted.getOrDefault(table, 0L);
