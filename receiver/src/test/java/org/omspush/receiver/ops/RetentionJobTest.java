@@ -38,6 +38,7 @@ class RetentionJobTest {
   private final Logger logger = (Logger) LoggerFactory.getLogger(RetentionJob.class);
   private final List<Pool> pools = new ArrayList<>();
   private final List<RetentionJob> jobs = new ArrayList<>();
+  private Level levelBefore;
   private Vertx vertx;
   private DatabaseUrl db;
   private RetentionRows rows;
@@ -46,6 +47,9 @@ class RetentionJobTest {
   void setUp() {
     logs.start();
     logger.addAppender(logs);
+    // other tests in this JVM change the root level (the demo sets ERROR)
+    levelBefore = logger.getLevel();
+    logger.setLevel(Level.INFO);
     vertx = Vertx.vertx();
     db = TestDatabase.fresh();
     rows = new RetentionRows(db);
@@ -57,6 +61,7 @@ class RetentionJobTest {
     pools.forEach(p -> await(p.close()));
     await(vertx.close());
     logger.detachAppender(logs);
+    logger.setLevel(levelBefore);
   }
 
   private RetentionJob job(String owner, RetentionConfig config, PrometheusMeterRegistry registry) {
