@@ -359,6 +359,38 @@ class RetentionStoreTest {
     assertThat(failure).hasMessageContaining("payload");
   }
 
+  @Test
+  void no_reference_check_of_a_delete_needs_a_sequential_scan() throws Exception {
+    // With sequential scans priced out, a plan still shows one only where no index can serve: the
+    // candidate scan of the table deleted from may (delivery has no age index, on purpose), nothing else.
+    record Expected(String table, String alias) {}
+    var candidates = java.util.Map.of(
+        RetentionSql.DELETE_FINISHED_DELIVERIES, new Expected("delivery", "d"),
+        RetentionSql.DELETE_DEAD_DELIVERIES, new Expected("delivery", "d"),
+        RetentionSql.DELETE_EVENTS, new Expected("event", "e"),
+        RetentionSql.DELETE_CLAIMS, new Expected("claim", "c"),
+        RetentionSql.DELETE_MARKET_EVENTS, new Expected("market_event", "m"),
+        RetentionSql.DELETE_PAYLOADS, new Expected("payload", "p"),
+        RetentionSql.DELETE_INBOUND_MESSAGES, new Expected("inbound_message", "m"));
+    assertThat(candidates).hasSize(RetentionSql.DELETES.size());
+    try (java.sql.Connection c = TestDatabase.connect(db); java.sql.Statement st = c.createStatement()) {
+      st.execute("SET enable_seqscan = off");
+      for (var entry : candidates.entrySet()) {
+        String sql = entry.getKey().replace("$1", "86400").replace("$2", "1000");
+        List<String> plan = new ArrayList<>();
+        try (java.sql.ResultSet r = st.executeQuery("EXPLAIN (COSTS OFF) " + sql)) {
+          while (r.next()) {
+            plan.add(r.getString(1));
+          }
+        }
+        Expected own = entry.getValue();
+        assertThat(plan.stream().filter(l -> l.contains("Seq Scan")).toList())
+            .as("sequential scans in the plan of%n%s%n%s", sql, String.join("\n", plan))
+            .allSatisfy(l -> assertThat(l.strip()).endsWith("Seq Scan on " + own.table() + " " + own.alias()));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- the lease
 
   @Test
