@@ -71,6 +71,7 @@ public final class ReceiverApp {
   private String deliveryDeployment;
   private String adminDeployment;
   private org.omspush.receiver.ops.StateGauges stateGauges;
+  private org.omspush.receiver.ops.RetentionJob retention;
 
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
@@ -122,6 +123,7 @@ public final class ReceiverApp {
             m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)))))
         .compose(v -> startRedemption())
         .compose(v -> startFanout())
+        .onSuccess(v -> startRetention())
         .mapEmpty();
   }
 
@@ -187,6 +189,18 @@ public final class ReceiverApp {
     }).onSuccess(id -> deliveryDeployment = id).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
         .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),
             config.fanout().fanout().guard()));
+  }
+
+  /** Data retention: timers only, every batch is a statement on the pool. */
+  private void startRetention() {
+    retention = new org.omspush.receiver.ops.RetentionJob(vertx, new org.omspush.store.retention.RetentionStore(pool),
+        config.retention(), metrics, workerId());
+    retention.start();
+  }
+
+  /** Stops the retention job; completes once a batch in progress has finished. */
+  private Future<Void> stopRetention() {
+    return retention == null ? Future.succeededFuture() : retention.stop();
   }
 
   private static String workerId() {
@@ -278,7 +292,7 @@ public final class ReceiverApp {
       catchUp.stop();
     }
     // The workers first, while the pool is open: they give back their leases.
-    Future<?> workers = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment));
+    Future<?> workers = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment), stopRetention());
     redemptionDeployment = null;
     deliveryDeployment = null;
     // Vert.x is closed from a thread of its own: closed from one of its event loops, the
@@ -321,12 +335,12 @@ public final class ReceiverApp {
               : vertx.undeploy(pushDeployment).otherwiseEmpty());
     }).compose(v -> {
       log.info("drain 3/5: push port closed, {} pushes still in flight; stopping the redemption and delivery "
-          + "workers", pushesInFlight.get());
+          + "workers and retention", pushesInFlight.get());
       if (catchUp != null) {
         catchUp.stop();
       }
-      Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment)).<Void>mapEmpty()
-          .otherwiseEmpty();
+      Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment), stopRetention())
+          .<Void>mapEmpty().otherwiseEmpty();
       redemptionDeployment = null;
       deliveryDeployment = null;
       return stopped;

@@ -56,4 +56,24 @@ class MigrationsTest {
     assertThat(rows(db, "SELECT reloptions::text AS options FROM pg_class WHERE relname = 'delivery'"))
         .singleElement().satisfies(row -> assertThat((String) row.get("options")).contains("fillfactor=80"));
   }
+
+  @Test
+  void every_foreign_key_retention_checks_has_an_index_and_the_lease_table_exists() {
+    DatabaseUrl db = TestDatabase.fresh();
+
+    var indexes = rows(db, "SELECT tablename || ': ' || indexdef AS def FROM pg_indexes"
+        + " WHERE tablename IN ('event', 'claim')").stream().map(r -> (String) r.get("def")).toList();
+    assertThat(indexes).anySatisfy(d -> assertThat(d).startsWith("event:").contains("(payload_id)"));
+    assertThat(indexes).anySatisfy(d -> assertThat(d).startsWith("event:").contains("(claim_id)"));
+    assertThat(indexes).anySatisfy(d -> assertThat(d).startsWith("event:").contains("(inbound_message_id)"));
+    assertThat(indexes).anySatisfy(d -> assertThat(d).startsWith("claim:").contains("(payload_id)"));
+    assertThat(indexes).anySatisfy(d -> assertThat(d).startsWith("claim:").contains("(inbound_message_id)"));
+    assertThat(indexes).anySatisfy(d -> assertThat(d).startsWith("claim:").contains("(market_event_id)"));
+    assertThat(rows(db, "SELECT column_name, data_type FROM information_schema.columns"
+        + " WHERE table_name = 'maintenance_lease' ORDER BY ordinal_position"))
+        .containsExactly(
+            Map.of("column_name", "name", "data_type", "text"),
+            Map.of("column_name", "owner", "data_type", "text"),
+            Map.of("column_name", "lease_until", "data_type", "timestamp with time zone"));
+  }
 }

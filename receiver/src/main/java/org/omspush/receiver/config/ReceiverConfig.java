@@ -14,6 +14,7 @@ import org.omspush.store.DatabaseUrl;
  * @param iso          null = no redemption (OMS_ISO_BASE_URL unset)
  * @param fanout       the admin API and the fan-out to subscribers
  * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
+ * @param retention    how long finished rows are kept, and how often they are deleted
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -32,14 +33,16 @@ public record ReceiverConfig(
     int verifyThreads,
     IsoConfig iso,
     FanoutConfig fanout,
-    CertificateSettings certificates) {
+    CertificateSettings certificates,
+    RetentionConfig retention) {
 
   public static final long MIB = 1024 * 1024;
 
   /** The same settings on another database (tests and the demo hand over a server they started). */
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
-        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates);
+        maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
+        retention);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -95,6 +98,7 @@ public record ReceiverConfig(
         (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)),
         IsoConfig.from(s),
         FanoutConfig.from(s),
-        CertificateSettings.from(s));
+        CertificateSettings.from(s),
+        RetentionConfig.from(s));
   }
 }

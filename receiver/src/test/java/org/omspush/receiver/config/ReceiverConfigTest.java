@@ -48,6 +48,14 @@ class ReceiverConfigTest {
     assertThat(c.requireSignature()).isTrue();
     assertThat(c.databaseUrl()).isNull();
     assertThat(c.dataDir()).isEqualTo(Path.of("./oms-data"));
+    assertThat(c.retention()).isEqualTo(RetentionConfig.from(Map.of()));
+  }
+
+  @Test
+  void a_bad_retention_setting_stops_start_up_naming_it() {
+    Map<String, String> env = env();
+    env.put("OMS_RETENTION_DEAD", "forever");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_RETENTION_DEAD: 'forever' is not a duration");
   }
 
   @Test
