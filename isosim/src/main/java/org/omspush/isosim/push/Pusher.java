@@ -70,8 +70,10 @@ public final class Pusher implements AutoCloseable {
    */
   public Future<PushResult> send(HttpMethod method, String url, Map<String, String> headers,
       Buffer body) {
+    // An idle timeout, not timeout(): in Vert.x 5.0 the latter also arms a pool-wait timer that
+    // races a recycled connection and logs "Promise already completed" (eclipse-vertx/vert.x#6169)
     HttpRequest<Buffer> request = client.requestAbs(method, url)
-        .timeout(options.timeout().toMillis());
+        .idleTimeout(options.timeout().toMillis());
     headers.forEach(request::putHeader);
     long start = System.nanoTime();
     Future<HttpResponse<Buffer>> sent =

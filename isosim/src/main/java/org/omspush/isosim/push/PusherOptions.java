@@ -92,7 +92,7 @@ public final class PusherOptions {
     return this;
   }
 
-  /** Gives up on a push with no complete answer after this long (30 s by default). */
+  /** Gives up on a push when nothing arrives for this long (30 s by default). */
   public PusherOptions timeout(Duration limit) {
     this.timeout = Objects.requireNonNull(limit, "timeout");
     return this;
