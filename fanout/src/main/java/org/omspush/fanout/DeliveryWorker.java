@@ -131,7 +131,8 @@ public final class DeliveryWorker extends VerticleBase {
   }
 
   private void waitForInFlight(Promise<Void> drained, long deadline) {
-    if (inFlight == 0 || System.nanoTime() > deadline) {
+    // a claim still running would otherwise lease deliveries after the release below
+    if ((inFlight == 0 && !claiming) || System.nanoTime() > deadline) {
       drained.complete();
     } else {
       vertx.setTimer(50, t -> waitForInFlight(drained, deadline));
@@ -172,6 +173,9 @@ public final class DeliveryWorker extends VerticleBase {
       }
       ClaimedWork work = ar.result();
       metrics.outcome("skipped", work.skipped());
+      if (stopping) {
+        return; // claimed as the worker stopped: not sent, the release gives the leases back
+      }
       for (DueDelivery d : work.deliveries()) {
         inFlight++;
         Subscriber s = work.subscribers().get(d.subscriberId());

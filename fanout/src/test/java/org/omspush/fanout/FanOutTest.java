@@ -6,7 +6,6 @@ import static org.omspush.fanout.Harness.await;
 import static org.omspush.fanout.Harness.eventually;
 
 import com.standardwebhooks.Webhook;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -18,10 +17,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.omspush.fanout.Hook.Reply;
 import org.omspush.store.fanout.Breaker;
@@ -30,35 +28,7 @@ import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.testing.TestDatabase;
 
 /** The fan-out end to end: events inserted as producers insert them, real HTTP subscribers on loopback. */
-class FanOutTest {
-  static Vertx vertx;
-  Harness fanout;
-  final List<Hook> hooks = new ArrayList<>();
-
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
-  @AfterEach
-  void stop() {
-    hooks.forEach(Hook::close);
-    if (fanout != null) {
-      fanout.close();
-    }
-  }
-
-  private Hook hook() {
-    Hook h = Hook.start(vertx);
-    hooks.add(h);
-    return h;
-  }
-
+class FanOutTest extends FanoutTestBase {
   private static String mrid() {
     return "OUT-" + UUID.randomUUID().toString().substring(0, 12);
   }
@@ -301,6 +271,34 @@ class FanOutTest {
     assertThat(TestDatabase.count(fanout.db, "delivery",
         "subscriber_id = ? AND state = 'PENDING' AND lease_owner IS NULL AND lease_until IS NULL AND attempts = 0",
         s.id())).as("given back, the unanswered attempt not counted").isEqualTo(1);
+  }
+
+  @Test
+  void a_claim_that_completes_as_the_worker_stops_is_given_back_not_sent() throws Exception {
+    fanout = Harness.withoutWorkers(vertx);
+    Hook h = hook();
+    Subscriber s = fanout.subscribe(h, "market.event");
+    fanout.marketEvent("DAM", "MARKET_DELAY");
+    try (java.sql.Connection lock = TestDatabase.connect(fanout.db)) {
+      // the claim's UPDATE waits on this row lock: a claim in progress when the stop comes
+      lock.setAutoCommit(false);
+      try (var st = lock.prepareStatement("SELECT id FROM delivery WHERE subscriber_id = ? FOR UPDATE")) {
+        st.setObject(1, s.id());
+        st.executeQuery().close();
+      }
+      fanout.startWorkers(1);
+      eventually("the claim waits on the row lock", () -> TestDatabase.count(fanout.db, "pg_stat_activity",
+          "wait_event_type = 'Lock' AND query LIKE '%WITH subs AS MATERIALIZED%'") == 1);
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(fanout::stopWorkers);
+      sleep(300);
+      lock.commit();
+      stopped.get(30, TimeUnit.SECONDS);
+    }
+
+    Harness.stays(Duration.ofMillis(500), "nothing is sent", () -> h.posts().isEmpty());
+    assertThat(TestDatabase.count(fanout.db, "delivery",
+        "subscriber_id = ? AND state = 'PENDING' AND lease_owner IS NULL AND attempts = 0", s.id()))
+        .as("given back, the attempt not counted").isEqualTo(1);
   }
 
   @Test
