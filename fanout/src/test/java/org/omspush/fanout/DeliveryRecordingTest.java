@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.omspush.fanout.Harness.await;
 import static org.omspush.fanout.Harness.eventually;
 
-import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.omspush.store.fanout.ClaimOptions;
 import org.omspush.store.fanout.ClaimedWork;
@@ -25,35 +20,7 @@ import org.omspush.store.fanout.SuccessfulAttempt;
 import org.omspush.store.testing.TestDatabase;
 
 /** How answers are recorded: 2xx answers together, only for leases still held, and leases as HOT updates. */
-class DeliveryRecordingTest {
-  static Vertx vertx;
-  Harness fanout;
-  final List<Hook> hooks = new ArrayList<>();
-
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
-  @AfterEach
-  void stop() {
-    hooks.forEach(Hook::close);
-    if (fanout != null) {
-      fanout.close();
-    }
-  }
-
-  private Hook hook() {
-    Hook h = Hook.start(vertx);
-    hooks.add(h);
-    return h;
-  }
-
+class DeliveryRecordingTest extends FanoutTestBase {
   @Test
   void a_burst_of_2xx_answers_is_recorded_in_fewer_statements_than_deliveries_each_once() {
     // all due before a worker starts: events written one by one could each be sent and
