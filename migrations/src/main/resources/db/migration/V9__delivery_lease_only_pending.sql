@@ -4,7 +4,7 @@
 -- partial index of pending deliveries instead of the primary key, and it does whenever the
 -- table's statistics were taken while nothing was pending (a backlog then costs a scan of
 -- the whole queue per answer).
--- NOT VALID, then VALIDATE: the check of existing rows does not block writes.
+-- NOT VALID here (a short lock: new writes are checked from now on) and validated in V10, its
+-- own transaction, so that the check of existing rows does not hold this lock and block writes.
 ALTER TABLE delivery ADD CONSTRAINT delivery_lease_only_pending
     CHECK (lease_owner IS NULL OR state = 'PENDING') NOT VALID;
-ALTER TABLE delivery VALIDATE CONSTRAINT delivery_lease_only_pending;

@@ -72,6 +72,8 @@ class DeliveryPlansTest {
         .rootCause().hasMessageContaining("delivery_lease_only_pending");
     assertThat(TestDatabase.count(db, "delivery", "id = ?::uuid AND state = 'PENDING' AND lease_owner = 'w'", id))
         .isEqualTo(1);
+    assertThat(TestDatabase.rows(db, "SELECT convalidated FROM pg_constraint WHERE conname = 'delivery_lease_only_pending'"))
+        .as("validated for the rows written before it (V10)").containsExactly(java.util.Map.of("convalidated", true));
   }
 
   /** The plan Postgres uses once it caches a generic plan for a prepared statement. */
