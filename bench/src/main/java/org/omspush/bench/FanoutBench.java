@@ -447,7 +447,7 @@ public final class FanoutBench {
   }
 
   private void floor(DatabaseUrl url, LongSupplier[] counters) throws Exception {
-    long backlog = FanoutFloor.prepare(url, s.floorDeliveries(), !"0".equals(System.getenv("BENCH_FLOOR_VACUUM")));
+    long backlog = FanoutFloor.prepare(url, s.floorDeliveries(), s.floorVacuum());
     if (backlog == 0) {
       floorNote = "no delivered deliveries to replay";
       return;
@@ -457,7 +457,7 @@ public final class FanoutBench {
     say("database floor: the receiver's claim and DELIVERED statements on " + backlog
         + " due deliveries, no HTTP, the receiver stopped (load average " + floorLoad + ")");
     Cpu.Snapshot before = Cpu.Snapshot.take(counters);
-    floor = FanoutFloor.drain(url, backlog, poolSize(), inlinePayloadMax(), 10, s.drainSeconds());
+    floor = FanoutFloor.drain(url, backlog, poolSize(), s.drainSeconds());
     floorCpu = CpuUse.of(Cpu.Snapshot.take(counters).since(before));
     say(f("database floor: %d of %d recorded in %.1f s, %.0f deliveries/s, %d claims; CPU pg %.0f%%",
         floor.recorded(), backlog, floor.seconds(), floor.perSecond(), floor.claims(), floorCpu.postgres()));
@@ -465,10 +465,6 @@ public final class FanoutBench {
 
   private int poolSize() {
     return Integer.parseInt(env.getOrDefault("OMS_DB_POOL_SIZE", "16"));
-  }
-
-  private long inlinePayloadMax() {
-    return Long.parseLong(env.getOrDefault("OMS_INLINE_PAYLOAD_MAX", "262144"));
   }
 
   /**
@@ -745,7 +741,7 @@ public final class FanoutBench {
       b.append(f("database floor: the receiver stopped, %d delivered deliveries made due again%s, "
           + "then drained by the receiver's own DeliveryStore (claim: lock subscribers, secrets, supersession, claim; "
           + "then one DELIVERED statement per claim) in one loop, as one worker without HTTP: %d recorded in %.1f s, "
-          + "%d claims%n", floor.backlog(), "0".equals(System.getenv("BENCH_FLOOR_VACUUM")) ? " (table not vacuumed: BENCH_FLOOR_VACUUM=0)" : " and the table vacuumed", floor.recorded(), floor.seconds(), floor.claims()));
+          + "%d claims%n", floor.backlog(), s.floorVacuum() ? " and the table vacuumed" : " (table not vacuumed: BENCH_FLOOR_VACUUM=0)", floor.recorded(), floor.seconds(), floor.claims()));
     } else if (!floorNote.isEmpty()) {
       b.append("database floor skipped: ").append(floorNote).append('\n');
     }

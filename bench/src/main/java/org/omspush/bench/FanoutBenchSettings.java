@@ -14,6 +14,7 @@ import java.util.Map;
  *                          receiver's own per-subscriber limit, OMS_SUBSCRIBER_CONCURRENCY, 4)
  * @param directTool        {@code both} (wrk and the Vert.x client), {@code wrk} or {@code vertx}
  * @param floorDeliveries   backlog of the database-floor phase (0 skips it)
+ * @param floorVacuum       whether the floor starts from a vacuumed table (BENCH_FLOOR_VACUUM=0: as left)
  */
 record FanoutBenchSettings(
     Path repoRoot,
@@ -35,6 +36,7 @@ record FanoutBenchSettings(
     String directTool,
     int drainSeconds,
     int floorDeliveries,
+    boolean floorVacuum,
     String receiverHeap,
     boolean keep,
     Map<String, String> receiverOverrides) {
@@ -89,6 +91,7 @@ record FanoutBenchSettings(
         tool,
         integer(env, "BENCH_DRAIN_SECONDS", 120),
         integer(env, "BENCH_FLOOR_DELIVERIES", 20_000),
+        !"0".equals(env.get("BENCH_FLOOR_VACUUM")),
         env.getOrDefault("BENCH_RECEIVER_HEAP", "1g"),
         "1".equals(env.get("BENCH_KEEP")),
         overrides);

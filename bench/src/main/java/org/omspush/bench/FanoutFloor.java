@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.omspush.fanout.FanoutSettings;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.Pools;
 import org.omspush.store.fanout.ClaimOptions;
@@ -26,8 +27,8 @@ import org.omspush.store.fanout.SuccessfulAttempt;
  * deliveries/s this Postgres gives the fan-out, so the fan-out's rate is measured against it.
  */
 final class FanoutFloor {
-  /** The worker's claim: at most 256 deliveries and 256 subscribers (DeliveryWorker's values). */
-  private static final int CLAIM_LIMIT = 256;
+  /** The receiver's defaults: its claim limit (deliveries in flight), payload size, breaker. */
+  private static final FanoutSettings RECEIVER = FanoutSettings.defaults();
 
   record Result(long backlog, long recorded, long claims, double seconds) {
     double perSecond() {
@@ -59,14 +60,13 @@ final class FanoutFloor {
     }
   }
 
-  static Result drain(DatabaseUrl url, long backlog, int poolSize, long inlinePayloadMax, int breakerThreshold,
-      int timeoutSeconds) throws Exception {
+  static Result drain(DatabaseUrl url, long backlog, int poolSize, int timeoutSeconds) throws Exception {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     Pool pool = Pools.create(vertx, url, poolSize);
     try {
       DeliveryStore store = new DeliveryStore(pool);
-      ClaimOptions options = new ClaimOptions("bench-floor", 60_000, CLAIM_LIMIT, CLAIM_LIMIT, 100, breakerThreshold,
-          inlinePayloadMax);
+      ClaimOptions options = new ClaimOptions("bench-floor", 60_000, RECEIVER.maxInFlight(), RECEIVER.maxInFlight(),
+          100, RECEIVER.breaker().threshold(), RECEIVER.inlinePayloadMax());
       long[] recorded = {0};
       long[] claims = {0};
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);

@@ -198,9 +198,20 @@ public final class ReceiverApp {
     retention.start();
   }
 
-  /** Stops the retention job; completes once a batch in progress has finished. */
-  private Future<Void> stopRetention() {
-    return retention == null ? Future.succeededFuture() : retention.stop();
+  /**
+   * Stops catch-up, the redemption and delivery workers (they give back their leases) and
+   * retention (after its batch in progress); never fails.
+   */
+  private Future<Void> stopWorkers() {
+    if (catchUp != null) {
+      catchUp.stop();
+    }
+    Future<Void> retentionStopped = retention == null ? Future.succeededFuture() : retention.stop();
+    Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment), retentionStopped)
+        .<Void>mapEmpty().otherwiseEmpty();
+    redemptionDeployment = null;
+    deliveryDeployment = null;
+    return stopped;
   }
 
   private static String workerId() {
@@ -288,13 +299,8 @@ public final class ReceiverApp {
   }
 
   public Future<Void> stop() {
-    if (catchUp != null) {
-      catchUp.stop();
-    }
     // The workers first, while the pool is open: they give back their leases.
-    Future<?> workers = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment), stopRetention());
-    redemptionDeployment = null;
-    deliveryDeployment = null;
+    Future<Void> workers = stopWorkers();
     // Vert.x is closed from a thread of its own: closed from one of its event loops, the
     // returned future would be completed on that (closed) loop, that is never.
     Promise<Void> closed = Promise.promise();
@@ -336,14 +342,7 @@ public final class ReceiverApp {
     }).compose(v -> {
       log.info("drain 3/5: push port closed, {} pushes still in flight; stopping the redemption and delivery "
           + "workers and retention", pushesInFlight.get());
-      if (catchUp != null) {
-        catchUp.stop();
-      }
-      Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment), stopRetention())
-          .<Void>mapEmpty().otherwiseEmpty();
-      redemptionDeployment = null;
-      deliveryDeployment = null;
-      return stopped;
+      return stopWorkers();
     }).compose(v -> {
       log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
       if (stateGauges != null) {

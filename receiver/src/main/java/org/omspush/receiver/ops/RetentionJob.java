@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
+import org.omspush.fanout.Durations;
 import org.omspush.receiver.config.RetentionConfig;
 import org.omspush.store.retention.RetentionRun;
 import org.omspush.store.retention.RetentionStore;
@@ -115,17 +116,7 @@ public final class RetentionJob {
   }
 
   private static String human(java.time.Duration d) {
-    if (d == null || d.isZero()) {
-      return "kept forever";
-    }
-    long s = d.toSeconds();
-    if (s % 86_400 == 0) {
-      return s / 86_400 + "d";
-    }
-    if (s % 3_600 == 0) {
-      return s / 3_600 + "h";
-    }
-    return s % 60 == 0 ? s / 60 + "m" : d.toString();
+    return d == null || d.isZero() ? "kept forever" : Durations.format(d);
   }
 
   /** No further runs; completes when a run in progress has finished its current batch. */
