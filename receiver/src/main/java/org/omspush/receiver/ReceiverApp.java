@@ -101,12 +101,15 @@ public final class ReceiverApp {
           store.set(pushStore);
           verifiers = vertx.createSharedWorkerExecutor("oms-push-verify", config.verifyThreads());
           wakeups = new Wakeups(vertx, pool, url);
-          PushEndpoint endpoint = new PushEndpoint(config.pushPath(), config.pushIdentities(),
+          PushEndpoint endpoint = new PushEndpoint(vertx, config.pushPath(), config.pushIdentities(),
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
-              new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics, this::afterCommit);
+              new InflightBudget(config.inflightBodyBytes()), config.pushLimits(), config.maxBodyBytes(), metrics,
+              this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
+          var connections = new java.util.concurrent.atomic.AtomicInteger();
           return vertx.deployVerticle(() -> {
-            PushVerticle v = new PushVerticle(options, endpoint, pushesInFlight);
+            PushVerticle v = new PushVerticle(options, endpoint, config.pushLimits(), pushesInFlight, connections,
+                metrics);
             pushVerticles.add(v);
             return v;
           }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> {

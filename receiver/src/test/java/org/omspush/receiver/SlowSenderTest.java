@@ -7,13 +7,8 @@ import java.io.OutputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.util.Map;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,22 +33,7 @@ class SlowSenderTest {
   }
 
   private static SSLSocket connectAsIso() throws Exception {
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    keys.load(null, null);
-    DevPki.Credential iso = pki.isoPushClient();
-    keys.setKeyEntry("iso", iso.privateKey(), new char[0], iso.chain().toArray(new Certificate[0]));
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(keys, new char[0]);
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("ca", pki.serverCa().certificate());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", receiver.app.pushPort());
-    s.startHandshake();
-    return s;
+    return RawPushConnection.open(pki, pki.isoPushClient(), receiver.app.pushPort()).socket;
   }
 
   @Test

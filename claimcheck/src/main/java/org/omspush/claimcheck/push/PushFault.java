@@ -25,6 +25,8 @@ public record PushFault(Reason reason, String description) {
     UNSUPPORTED_MEDIA_TYPE(415, true),
     UNKNOWN_ACTION(500, true),
     STORAGE_UNAVAILABLE(503, false),
+    /** Too many pushes in flight on this replica: retry after the Retry-After seconds. */
+    OVERLOADED(503, false),
     INTERNAL_ERROR(500, false);
 
     private final int httpStatus;

@@ -3,6 +3,7 @@ package org.omspush.receiver.config;
 import java.nio.file.Path;
 import java.util.Map;
 import org.omspush.claimcheck.push.PushIdentities;
+import org.omspush.receiver.push.PushLimits;
 import org.omspush.receiver.tls.TlsFiles;
 import org.omspush.store.DatabaseUrl;
 
@@ -15,6 +16,7 @@ import org.omspush.store.DatabaseUrl;
  * @param fanout       the admin API and the fan-out to subscribers
  * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
  * @param retention    how long finished rows are kept, and how often they are deleted
+ * @param pushLimits   the push port's queue and request deadlines and its connection cap
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -34,7 +36,8 @@ public record ReceiverConfig(
     IsoConfig iso,
     FanoutConfig fanout,
     CertificateSettings certificates,
-    RetentionConfig retention) {
+    RetentionConfig retention,
+    PushLimits pushLimits) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -42,7 +45,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention);
+        retention, pushLimits);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -99,6 +102,7 @@ public record ReceiverConfig(
         IsoConfig.from(s),
         FanoutConfig.from(s),
         CertificateSettings.from(s),
-        RetentionConfig.from(s));
+        RetentionConfig.from(s),
+        PushLimitsSettings.from(s));
   }
 }

@@ -47,17 +47,39 @@ public final class InflightBudget {
     return p.future();
   }
 
+  /**
+   * Gives up a wait that {@link #acquire} has not granted yet (the sender went away, or waited too
+   * long): true if it was still waiting and is now out of the queue; false if it was granted
+   * (then its holder releases it as usual).
+   */
+  public boolean withdraw(Future<Long> pending) {
+    Deque<Waiter> ready = new ArrayDeque<>();
+    synchronized (this) {
+      if (!waiting.removeIf(w -> w.promise.future() == pending)) {
+        return false;
+      }
+      grantWaiting(ready);
+    }
+    // A large waiter at the head may have held back smaller ones behind it.
+    ready.forEach(w -> w.promise.complete(w.bytes));
+    return true;
+  }
+
   public void release(long bytes) {
     Deque<Waiter> ready = new ArrayDeque<>();
     synchronized (this) {
       used -= bytes;
-      while (!waiting.isEmpty() && used + waiting.peek().bytes <= capacity) {
-        Waiter w = waiting.poll();
-        used += w.bytes;
-        ready.add(w);
-      }
+      grantWaiting(ready);
     }
     ready.forEach(w -> w.promise.complete(w.bytes));
+  }
+
+  private void grantWaiting(Deque<Waiter> ready) {
+    while (!waiting.isEmpty() && used + waiting.peek().bytes <= capacity) {
+      Waiter w = waiting.poll();
+      used += w.bytes;
+      ready.add(w);
+    }
   }
 
   public synchronized long used() {

@@ -1,10 +1,14 @@
 package org.omspush.receiver.push;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -23,8 +27,10 @@ import org.omspush.claimcheck.push.PushReader;
 import org.omspush.claimcheck.push.PushRejectedException;
 import org.omspush.claimcheck.push.StandardOutput;
 import org.omspush.claimcheck.push.VerifiedPush;
+import org.omspush.receiver.ops.IncidentId;
 import org.omspush.store.PushStore;
 import org.omspush.store.StoreOutcome;
+import org.omspush.store.StoreRejectedException;
 import org.omspush.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +43,14 @@ import org.slf4j.spi.LoggingEventBuilder;
 public final class PushEndpoint {
   private static final Logger log = LoggerFactory.getLogger(PushEndpoint.class);
 
+  /**
+   * How long a refused request's connection stays open after its answer, reading and discarding
+   * what the sender still sends, so that closing it does not reset the answer away.
+   */
+  static final long REFUSAL_LINGER_MS = 2_000;
+
+  private final Vertx vertx;
+  private final PushLimits limits;
   private final String path;
   private final PushIdentities identities;
   private final PushReader reader;
@@ -48,9 +62,11 @@ public final class PushEndpoint {
   private final Timer ackLatency;
   private final java.util.function.Consumer<VerifiedPush> afterCommit;
 
-  public PushEndpoint(String path, PushIdentities identities, PushReader reader, PushStore store,
-      WorkerExecutor verifiers, InflightBudget budget, long maxBodyBytes, MeterRegistry metrics,
+  public PushEndpoint(Vertx vertx, String path, PushIdentities identities, PushReader reader, PushStore store,
+      WorkerExecutor verifiers, InflightBudget budget, PushLimits limits, long maxBodyBytes, MeterRegistry metrics,
       java.util.function.Consumer<VerifiedPush> afterCommit) {
+    this.vertx = vertx;
+    this.limits = limits;
     this.afterCommit = afterCommit;
     this.path = path;
     this.identities = identities;
@@ -64,9 +80,21 @@ public final class PushEndpoint {
         .description("Time from request to acknowledgement of a stored push")
         .publishPercentileHistogram()
         .register(metrics);
+    Gauge.builder("oms.push.inflight.waiting", budget, InflightBudget::waiting)
+        .description("Pushes waiting, paused, for the in-flight memory budget")
+        .register(metrics);
+    Gauge.builder("oms.push.inflight.bytes", budget, InflightBudget::used)
+        .description("In-flight memory budget reserved by pushes being read, verified or stored")
+        .baseUnit("bytes")
+        .register(metrics);
   }
 
-  public void handle(HttpServerRequest req) {
+  /**
+   * Answers one request.
+   *
+   * @param gone completes when the connection closes before the answer was sent
+   */
+  public void handle(HttpServerRequest req, Future<Void> gone) {
     req.pause();
     long started = System.nanoTime();
     String action = PushReader.unquote(req.getHeader("SOAPAction"));
@@ -87,8 +115,13 @@ public final class PushEndpoint {
         reader.read(new byte[0], action, client);
       }
       long declared = declaredLength(req);
-      budget.acquire(InflightBudget.MEMORY_PER_BODY_BYTE * (declared >= 0 ? declared : maxBodyBytes))
-          .onSuccess(reserved -> readBody(req, declared)
+      Future<Long> reservation =
+          budget.acquire(InflightBudget.MEMORY_PER_BODY_BYTE * (declared >= 0 ? declared : maxBodyBytes));
+      if (!reservation.isComplete()) {
+        waitForBudget(req, action, reservation, gone);
+      }
+      reservation
+          .onSuccess(reserved -> readBody(req, declared, gone)
               .compose(body -> verifiers.<VerifiedPush>executeBlocking(() -> reader.read(body, action, client), false))
               .compose(push -> store(push)
                   .map(outcome -> new Stored(push, outcome))
@@ -106,7 +139,39 @@ public final class PushEndpoint {
     }
   }
 
+  /**
+   * A wait for the budget ends when it is granted, when the sender goes away (its place is
+   * given up, so no reservation is left behind) or after the queue timeout (503 overloaded).
+   */
+  private void waitForBudget(HttpServerRequest req, String action, Future<Long> reservation, Future<Void> gone) {
+    long timer = vertx.setTimer(Math.max(1, limits.queueTimeout().toMillis()), t -> {
+      if (budget.withdraw(reservation)) {
+        refuse(req, action, new PushRejectedException(Reason.OVERLOADED, "The receiver has too many pushes in flight "
+            + "and this one waited " + limits.queueTimeout().toMillis() + " ms; it was not stored. Retry after "
+            + retryAfterSeconds() + " s with the same MessageID"));
+      }
+    });
+    reservation.onComplete(ar -> vertx.cancelTimer(timer));
+    gone.onComplete(v -> {
+      if (budget.withdraw(reservation)) {
+        vertx.cancelTimer(timer);
+        refuse(req, action, new SenderGone());
+      }
+    });
+  }
+
+  private long retryAfterSeconds() {
+    return Math.max(1, limits.queueTimeout().toSeconds());
+  }
+
   private record Stored(VerifiedPush push, StoreOutcome outcome) {}
+
+  /** The connection closed before the push was answered: nobody to answer, nothing stored. */
+  private static final class SenderGone extends RuntimeException {
+    SenderGone() {
+      super("the connection closed before the push was answered", null, false, false);
+    }
+  }
 
   /** A verified push the store did not take: keeps the MessageID for the log line. */
   private static final class StoreFailed extends RuntimeException {
@@ -175,8 +240,10 @@ public final class PushEndpoint {
         "The body (" + n + " bytes or more) is larger than this receiver's limit of " + maxBodyBytes + " bytes");
   }
 
-  private Future<byte[]> readBody(HttpServerRequest req, long declared) {
-    io.vertx.core.Promise<byte[]> done = io.vertx.core.Promise.promise();
+  private Future<byte[]> readBody(HttpServerRequest req, long declared, Future<Void> gone) {
+    Promise<byte[]> done = Promise.promise();
+    // Also when it closed before the body was asked for: then no handler below would ever fire.
+    gone.onComplete(v -> done.tryFail(new SenderGone()));
     Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 16 * 1024);
     req.handler(chunk -> {
       if (done.future().isComplete()) {
@@ -244,39 +311,47 @@ public final class PushEndpoint {
   }
 
   private void refuse(HttpServerRequest req, String action, Throwable cause) {
-    PushFault fault;
     String messageId = null;
     if (cause instanceof StoreFailed f) {
       messageId = f.messageId;
       cause = f.getCause();
     }
+    if (cause instanceof SenderGone) {
+      log.atInfo().setMessage("push abandoned: {} messageId={} action={} client={}").addArgument(cause.getMessage())
+          .addArgument(messageId).addArgument(action).addArgument(subjectOrNone(req)).log();
+      count(action, "abandoned");
+      return;
+    }
+    PushFault fault;
+    IncidentId incident = null;
     if (cause instanceof PushRejectedException r) {
       fault = r.fault();
       messageId = r.messageId();
-    } else if (cause instanceof org.omspush.store.StoreRejectedException) {
-      fault = PushFault.of(Reason.INVALID_BODY, "The push was refused by the receiver's database checks: "
-          + cause.getMessage());
-    } else if (cause instanceof StoreUnavailableException) {
-      fault = PushFault.of(Reason.STORAGE_UNAVAILABLE,
-          "The receiver's database is unavailable; the push was not stored. Retry later with the same MessageID");
+    } else if (cause instanceof StoreUnavailableException || cause instanceof StoreRejectedException) {
+      // The database's words (SQL, constraint names, SQLSTATE) go to our log, never to the sender.
+      incident = IncidentId.next();
+      fault = PushFault.of(Reason.STORAGE_UNAVAILABLE, "The receiver could not store the push; it was not stored. "
+          + "Retry later with the same MessageID (incident " + incident + ")");
     } else {
-      fault = PushFault.of(Reason.INTERNAL_ERROR, "The receiver failed to process the push; it was not stored");
+      incident = IncidentId.next();
+      fault = PushFault.of(Reason.INTERNAL_ERROR, "The receiver failed to process the push; it was not stored "
+          + "(incident " + incident + ")");
     }
     String client = subjectOrNone(req);
     LoggingEventBuilder line;
-    if (fault.reason() == Reason.STORAGE_UNAVAILABLE) {
-      // Expected while the database restarts: one line, no stack trace.
-      line = log.atWarn().setMessage("push not stored reason={} status=503 messageId={} action={}: {}")
-          .addArgument(fault.reason().code()).addArgument(messageId).addArgument(action)
-          .addArgument(cause.getMessage());
-    } else if (fault.reason().clientFault()) {
+    if (incident != null) {
+      line = log.atError().setMessage("push failed reason={} status={} incident={} messageId={} action={} client={}: {}")
+          .addArgument(fault.reason().code()).addArgument(fault.reason().httpStatus()).addArgument(incident)
+          .addArgument(messageId).addArgument(action).addArgument(client).addArgument(cause.getMessage())
+          .addKeyValue("incident", incident.value());
+      // Expected while the database restarts: no stack trace then; a defect of ours gets one.
+      if (!(cause instanceof StoreUnavailableException)) {
+        line = line.setCause(cause);
+      }
+    } else {
       line = log.atWarn().setMessage("push refused reason={} status={} messageId={} action={} client={}: {}")
           .addArgument(fault.reason().code()).addArgument(fault.reason().httpStatus()).addArgument(messageId)
           .addArgument(action).addArgument(client).addArgument(fault.description());
-    } else {
-      line = log.atError().setMessage("push failed reason={} status={} messageId={} action={} client={}")
-          .addArgument(fault.reason().code()).addArgument(fault.reason().httpStatus()).addArgument(messageId)
-          .addArgument(action).addArgument(client).setCause(cause);
     }
     if (messageId != null) {
       line = line.addKeyValue("messageId", messageId);
@@ -292,32 +367,29 @@ public final class PushEndpoint {
     }
     byte[] answer = StandardOutput.fault(fault, Instant.now());
     int status = fault.reason().httpStatus();
+    if (fault.reason() == Reason.OVERLOADED) {
+      res.putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(retryAfterSeconds()));
+    }
     if (req.isEnded()) {
       send(res, status, answer);
       return;
     }
-    // The body is still unread. Closing a socket with unread input resets the connection,
-    // which can destroy the fault before the sender reads it: read the rest first (discarding
-    // it, within bounds), then answer and close.
+    // The rest of the body is unread, and the answer does not need it: answer now, then close.
+    // Closing a socket with unread input resets the connection, which can destroy the answer
+    // before the sender reads it: for a short while, read and discard what still arrives.
     res.putHeader(HttpHeaders.CONNECTION, "close");
+    send(res, status, answer);
+    HttpConnection conn = req.connection();
     long[] discarded = {0};
-    long limit = 2 * maxBodyBytes;
-    boolean[] answered = {false};
-    Runnable answerOnce = () -> {
-      if (!answered[0] && !res.ended() && !res.closed()) {
-        answered[0] = true;
-        send(res, status, answer);
-      }
-    };
     req.handler(chunk -> {
       discarded[0] += chunk.length();
-      if (discarded[0] > limit) {
-        answerOnce.run();
-        req.connection().close();
+      if (discarded[0] > maxBodyBytes) {
+        conn.close();
       }
     });
-    req.endHandler(v -> answerOnce.run());
-    req.exceptionHandler(e -> req.connection().close());
+    req.endHandler(v -> conn.close());
+    req.exceptionHandler(e -> conn.close());
+    vertx.setTimer(REFUSAL_LINGER_MS, t -> conn.close());
     req.resume();
   }
 

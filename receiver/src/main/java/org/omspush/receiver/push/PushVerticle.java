@@ -1,6 +1,10 @@
 package org.omspush.receiver.push;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
@@ -12,40 +16,95 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One instance per event loop, all on the same port. Closes connections that do not send
- * complete headers in time, so slow senders cannot hold the endpoint.
+ * One instance per event loop, all on the same port. Bounds what a connection may take: complete
+ * headers within {@link PushServerOptions#HEADER_TIMEOUT_MS}, the whole request (headers and
+ * body) within the request timeout, and at most so many connections open at once.
  */
 public final class PushVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(PushVerticle.class);
+
   private final HttpServerOptions options;
   private final PushEndpoint endpoint;
-  private final Map<HttpConnection, Long> headerTimers = new ConcurrentHashMap<>();
+  private final PushLimits limits;
+  private final Map<HttpConnection, Deadlines> deadlines = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight;
+  private final AtomicInteger connections;
+  private final Counter refused;
+  private final Counter headerTimeouts;
+  private final Counter requestTimeouts;
   private HttpServer server;
   private volatile Future<Void> shutdown;
 
-  /** @param inFlight requests being answered, shared by every instance (the drain logs it) */
-  public PushVerticle(HttpServerOptions options, PushEndpoint endpoint, AtomicInteger inFlight) {
+  /** A connection's two timers while it owes us a request; the request being read, if any. */
+  private static final class Deadlines {
+    long header = -1;
+    long request = -1;
+    HttpServerRequest current;
+  }
+
+  /**
+   * @param inFlight    requests being answered, shared by every instance (the drain logs it)
+   * @param connections connections open on the port, shared by every instance (the cap)
+   */
+  public PushVerticle(HttpServerOptions options, PushEndpoint endpoint, PushLimits limits, AtomicInteger inFlight,
+      AtomicInteger connections, MeterRegistry metrics) {
     this.options = options;
     this.endpoint = endpoint;
+    this.limits = limits;
     this.inFlight = inFlight;
+    this.connections = connections;
+    this.refused = Counter.builder("oms.push.connections.refused")
+        .description("Connections closed on arrival because the push port had its maximum open")
+        .register(metrics);
+    Gauge.builder("oms.push.connections", connections, AtomicInteger::get)
+        .description("Connections open on the push port")
+        .register(metrics);
+    this.headerTimeouts = closed(metrics, "header_timeout");
+    this.requestTimeouts = closed(metrics, "request_timeout");
+  }
+
+  private static Counter closed(MeterRegistry metrics, String reason) {
+    return Counter.builder("oms.push.connections.cut")
+        .description("Connections closed because a request was not sent in time")
+        .tag("reason", reason)
+        .register(metrics);
   }
 
   @Override
   public Future<?> start() {
     server = vertx.createHttpServer(options)
-        .connectionHandler(conn -> {
-          armHeaderTimer(conn);
-          conn.closeHandler(v -> cancelHeaderTimer(conn));
-        })
+        .connectionHandler(this::onConnection)
         .requestHandler(this::onRequest);
     return server.listen();
   }
 
+  private void onConnection(HttpConnection conn) {
+    if (connections.incrementAndGet() > limits.maxConnections()) {
+      connections.decrementAndGet();
+      refused.increment();
+      log.atWarn().setMessage("push connection from {} refused: {} connections are open (OMS_PUSH_MAX_CONNECTIONS)")
+          .addArgument(conn.remoteAddress()).addArgument(limits.maxConnections()).log();
+      conn.close();
+      return;
+    }
+    conn.closeHandler(v -> {
+      connections.decrementAndGet();
+      cancel(deadlines.remove(conn));
+    });
+    awaitRequest(conn);
+  }
+
   private void onRequest(HttpServerRequest req) {
     HttpConnection conn = req.connection();
-    cancelHeaderTimer(conn);
+    Deadlines d = deadlines.get(conn);
+    if (d != null) {
+      vertx.cancelTimer(d.header);
+      d.current = req;
+    }
     inFlight.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable done = () -> {
@@ -53,29 +112,50 @@ public final class PushVerticle extends VerticleBase {
         inFlight.decrementAndGet();
       }
     };
+    Promise<Void> gone = Promise.promise();
     req.response().endHandler(v -> {
       done.run();
-      armHeaderTimer(conn);
+      // Also called when the connection closed unanswered; then there is no next request.
+      if (!req.response().closed()) {
+        awaitRequest(conn);
+      }
     });
-    req.response().closeHandler(v -> done.run());
-    endpoint.handle(req);
+    req.response().closeHandler(v -> {
+      done.run();
+      gone.tryComplete();
+    });
+    endpoint.handle(req, gone.future());
   }
 
-  private void armHeaderTimer(HttpConnection conn) {
-    long id = vertx.setTimer(PushServerOptions.HEADER_TIMEOUT_MS, t -> {
-      headerTimers.remove(conn);
-      conn.close();
+  /**
+   * The connection owes a request: complete headers within the header timeout, and its body's
+   * last byte within the request timeout. A request whose body is all in is never cut: it is
+   * being verified and stored, and is answered.
+   */
+  private void awaitRequest(HttpConnection conn) {
+    Deadlines d = new Deadlines();
+    d.header = vertx.setTimer(PushServerOptions.HEADER_TIMEOUT_MS, t -> {
+      if (d.current == null && deadlines.get(conn) == d) {
+        headerTimeouts.increment();
+        conn.close();
+      }
     });
-    Long previous = headerTimers.put(conn, id);
-    if (previous != null) {
-      vertx.cancelTimer(previous);
-    }
+    d.request = vertx.setTimer(Math.max(1, limits.requestTimeout().toMillis()), t -> {
+      if (deadlines.get(conn) == d && (d.current == null || !d.current.isEnded())) {
+        requestTimeouts.increment();
+        log.atWarn().setMessage("push connection from {} closed: the request was not complete within {} ms "
+            + "(OMS_PUSH_REQUEST_TIMEOUT)").addArgument(conn.remoteAddress())
+            .addArgument(limits.requestTimeout().toMillis()).log();
+        conn.close();
+      }
+    });
+    cancel(deadlines.put(conn, d));
   }
 
-  private void cancelHeaderTimer(HttpConnection conn) {
-    Long id = headerTimers.remove(conn);
-    if (id != null) {
-      vertx.cancelTimer(id);
+  private void cancel(Deadlines d) {
+    if (d != null) {
+      vertx.cancelTimer(d.header);
+      vertx.cancelTimer(d.request);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.receiver.DevEnvironment;
+import org.omspush.receiver.push.PushLimits;
 
 class ReceiverConfigTest {
   @TempDir static Path dir;
@@ -49,6 +51,27 @@ class ReceiverConfigTest {
     assertThat(c.databaseUrl()).isNull();
     assertThat(c.dataDir()).isEqualTo(Path.of("./oms-data"));
     assertThat(c.retention()).isEqualTo(RetentionConfig.from(Map.of()));
+  }
+
+  @Test
+  void push_port_limits_default_to_10s_60s_and_256_connections() {
+    PushLimits limits = ReceiverConfig.from(env()).pushLimits();
+    assertThat(limits).isEqualTo(new PushLimits(Duration.ofSeconds(10), Duration.ofSeconds(60), 256));
+  }
+
+  @Test
+  void push_port_limits_are_read_and_a_bad_one_stops_start_up_naming_it() {
+    Map<String, String> env = env();
+    env.put("OMS_PUSH_QUEUE_TIMEOUT", "2s");
+    env.put("OMS_PUSH_REQUEST_TIMEOUT", "30s");
+    env.put("OMS_PUSH_MAX_CONNECTIONS", "64");
+    assertThat(ReceiverConfig.from(env).pushLimits())
+        .isEqualTo(new PushLimits(Duration.ofSeconds(2), Duration.ofSeconds(30), 64));
+    env.put("OMS_PUSH_REQUEST_TIMEOUT", "0");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_REQUEST_TIMEOUT: must be more than 0");
+    env.put("OMS_PUSH_REQUEST_TIMEOUT", "30s");
+    env.put("OMS_PUSH_MAX_CONNECTIONS", "0");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_MAX_CONNECTIONS: must be 1 or more");
   }
 
   @Test

@@ -43,4 +43,29 @@ class InflightBudgetTest {
     budget.release(huge.result());
     assertThat(next.succeeded()).isTrue();
   }
+
+  @Test
+  void a_withdrawn_wait_leaves_the_queue_and_lets_the_next_one_in() {
+    InflightBudget budget = new InflightBudget(100);
+    Future<Long> held = budget.acquire(60);
+    Future<Long> gone = budget.acquire(90);
+    Future<Long> next = budget.acquire(30);
+    // The large one came first and holds the small one back, until its sender goes away.
+    assertThat(next.isComplete()).isFalse();
+    assertThat(budget.withdraw(gone)).isTrue();
+    assertThat(next.succeeded()).isTrue();
+    assertThat(budget.waiting()).isZero();
+    budget.release(held.result());
+    budget.release(next.result());
+    assertThat(gone.isComplete()).as("a withdrawn wait is never granted").isFalse();
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void a_granted_reservation_cannot_be_withdrawn_and_is_released_by_its_holder() {
+    InflightBudget budget = new InflightBudget(100);
+    Future<Long> granted = budget.acquire(60);
+    assertThat(budget.withdraw(granted)).isFalse();
+    assertThat(budget.used()).isEqualTo(60);
+  }
 }
