@@ -3,6 +3,11 @@ package org.omspush.receiver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.omspush.receiver.TestReceiver.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +17,8 @@ import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,8 +33,10 @@ import org.omspush.isosim.push.PushSigner;
 import org.omspush.isosim.push.PushSigner.Algorithm;
 import org.omspush.isosim.push.Pusher;
 import org.omspush.isosim.push.PusherOptions;
+import org.omspush.receiver.push.PushEndpoint;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.testing.TestDatabase;
+import org.slf4j.LoggerFactory;
 
 class PushEndpointTest {
   private static final String OUTAGE = PushMessage.OUTAGE_STATUS_CHANGE_ACTION;
@@ -358,6 +367,36 @@ class PushEndpointTest {
       PushResult again = r.push(OUTAGE, iso.sign(m, Algorithm.RSA_SHA256));
       assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
       assertThat(TestDatabase.count(own, "inbound_message", "message_id = ?", m.messageId())).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void a_storage_failure_fault_names_an_incident_and_no_sql_and_the_error_log_has_the_details() {
+    // A database check the push passes but the database refuses: a defect of ours, not the ISO's.
+    TestDatabase.execute(db, "alter table claim add constraint no_refused_by_db_mrids "
+        + "check (outage_mrid not like 'REFUSED-BY-DB%')");
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(PushEndpoint.class);
+    logs.start();
+    logger.addAppender(logs);
+    try {
+      PushMessage m = PushMessage.outageStatusChange(change("REFUSED-BY-DB-" + UUID.randomUUID().toString()
+          .substring(0, 8), 1)).build();
+      PushResult r = receiver.push(OUTAGE, iso.sign(m, Algorithm.RSA_SHA256));
+      assertFault(r, 503, "soap:Server", "storage_unavailable");
+      assertThat(r.body()).doesNotContainIgnoringCase("sqlstate").doesNotContain("23514")
+          .doesNotContain("no_refused_by_db_mrids").doesNotContain("violates").doesNotContain("claim")
+          .doesNotContainIgnoringCase("constraint");
+      Matcher incident = Pattern.compile("incident ([0-9a-f]{16})").matcher(r.body());
+      assertThat(incident.find()).as("an incident id in %s", r.body()).isTrue();
+      assertThat(stored(m.messageId())).isZero();
+      assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.ERROR)
+          .filteredOn(e -> e.getFormattedMessage().contains(incident.group(1)))
+          .singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+              .contains("no_refused_by_db_mrids").contains(m.messageId()));
+    } finally {
+      logger.detachAppender(logs);
+      TestDatabase.execute(db, "alter table claim drop constraint no_refused_by_db_mrids");
     }
   }
 
