@@ -13,8 +13,9 @@ import java.util.TreeSet;
 
 /**
  * The SSRF guard: a subscriber URL must be https (http only when allowed) and its host must not
- * resolve to a loopback, private, link-local (cloud metadata included), unique-local,
- * carrier-grade NAT, unspecified, multicast or reserved address, unless the allow-list
+ * resolve to an address of the IANA special-purpose registries (loopback, private, link-local
+ * and cloud metadata, unique-local, carrier-grade NAT, Teredo, NAT64 local-use, documentation,
+ * benchmarking, unspecified, reserved…) or a multicast address, unless the allow-list
  * ({@code OMS_SUBSCRIBER_ALLOW}: CIDRs or host names) permits it.
  *
  * <p>Checked when a subscriber is created or changed ({@link #check}) and again before every
@@ -33,25 +34,56 @@ public final class DestinationGuard {
     InetAddress[] resolve(String host) throws UnknownHostException;
   }
 
-  private static final List<Cidr> FORBIDDEN_V4 = cidrs(
-      "0.0.0.0/8",          // "this network", unspecified
-      "10.0.0.0/8",         // private
-      "100.64.0.0/10",      // carrier-grade NAT
-      "127.0.0.0/8",        // loopback
-      "169.254.0.0/16",     // link-local, cloud metadata (169.254.169.254)
-      "172.16.0.0/12",      // private
-      "192.0.0.0/24",       // IETF protocol assignments
-      "192.168.0.0/16",     // private
-      "198.18.0.0/15",      // benchmarking
-      "224.0.0.0/4",        // multicast
-      "240.0.0.0/4");       // reserved, broadcast
-  private static final List<Cidr> FORBIDDEN_V6 = cidrs(
-      "::/128",             // unspecified
-      "::1/128",            // loopback
-      "fc00::/7",           // unique local (fd00:ec2::254, the AWS metadata service, included)
-      "fe80::/10",          // link-local
-      "fec0::/10",          // site-local (deprecated)
-      "ff00::/8");          // multicast
+  /** A range of the IANA special-purpose address registries, and what it is called in a refusal. */
+  private record Special(Cidr range, String why) {}
+
+  /**
+   * The IANA IPv4 Special-Purpose Address Registry, every entry, and multicast. Those the
+   * registry calls globally reachable (anycast services, AS112) are refused too: no webhook lives
+   * there.
+   */
+  private static final List<Special> SPECIAL_V4 = specials(
+      "0.0.0.0/8", "unspecified",                        // "this network"
+      "10.0.0.0/8", "private",
+      "100.64.0.0/10", "carrier-grade NAT",              // shared address space
+      "127.0.0.0/8", "loopback",
+      "169.254.0.0/16", "link-local (cloud metadata)",   // 169.254.169.254
+      "172.16.0.0/12", "private",
+      "192.0.0.0/24", "reserved",                        // IETF protocol assignments (DS-Lite, NAT64 discovery…)
+      "192.0.2.0/24", "documentation",                   // TEST-NET-1
+      "192.31.196.0/24", "reserved",                     // AS112-v4
+      "192.52.193.0/24", "reserved",                     // AMT
+      "192.88.99.0/24", "reserved",                      // 6to4 relay anycast (deprecated)
+      "192.168.0.0/16", "private",
+      "192.175.48.0/24", "reserved",                     // AS112 direct delegation
+      "198.18.0.0/15", "benchmarking",
+      "198.51.100.0/24", "documentation",                // TEST-NET-2
+      "203.0.113.0/24", "documentation",                 // TEST-NET-3
+      "224.0.0.0/4", "multicast",
+      "240.0.0.0/4", "reserved");                        // and 255.255.255.255, limited broadcast
+
+  /**
+   * The IANA IPv6 Special-Purpose Address Registry, every entry but those that embed an IPv4
+   * address whose own check decides ({@code ::ffff:0:0/96} mapped, {@code 64:ff9b::/96} the
+   * well-known NAT64 prefix, {@code 2002::/16} 6to4: see {@link #forbidden}); and multicast,
+   * site-local and the deprecated IPv4-compatible block.
+   */
+  private static final List<Special> SPECIAL_V6 = specials(
+      "::/128", "unspecified",
+      "::1/128", "loopback",
+      "64:ff9b:1::/48", "NAT64 local-use",               // translates to addresses of the local network
+      "100::/64", "discard-only",
+      "100:0:0:1::/64", "reserved",                      // dummy prefix
+      "2001::/32", "Teredo",                             // tunnels to an IPv4 address
+      "2001::/23", "reserved",                           // IETF protocol assignments (ORCHID, AMT, AS112…)
+      "2001:db8::/32", "documentation",
+      "2620:4f:8000::/48", "reserved",                   // AS112 direct delegation
+      "3fff::/20", "documentation",
+      "5f00::/16", "reserved",                           // segment routing (SRv6) SIDs
+      "fc00::/7", "unique-local (private, cloud metadata)", // fd00:ec2::254, the AWS metadata service
+      "fe80::/10", "link-local",
+      "fec0::/10", "site-local",                         // deprecated
+      "ff00::/8", "multicast");
 
   private final boolean allowHttp;
   private final List<Cidr> allowedNetworks;
@@ -206,12 +238,7 @@ public final class DestinationGuard {
     if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
       return embedded(b, 2);
     }
-    for (Cidr c : FORBIDDEN_V6) {
-      if (c.contains(a)) {
-        return describe(c.toString());
-      }
-    }
-    return null;
+    return special(SPECIAL_V6, a);
   }
 
   private static String embedded(byte[] b, int offset) {
@@ -224,27 +251,17 @@ public final class DestinationGuard {
   }
 
   private static String forbiddenV4(InetAddress a) {
-    for (Cidr c : FORBIDDEN_V4) {
-      if (c.contains(a)) {
-        return describe(c.toString());
+    return special(SPECIAL_V4, a);
+  }
+
+  /** The first matching range's name: more specific ranges come before the ones that hold them. */
+  private static String special(List<Special> ranges, InetAddress a) {
+    for (Special r : ranges) {
+      if (r.range().contains(a)) {
+        return r.why();
       }
     }
     return null;
-  }
-
-  private static String describe(String cidr) {
-    return switch (cidr) {
-      case "0.0.0.0/8", "::/128" -> "unspecified";
-      case "127.0.0.0/8", "::1/128" -> "loopback";
-      case "169.254.0.0/16" -> "link-local (cloud metadata)";
-      case "fe80:0:0:0:0:0:0:0/10" -> "link-local";
-      case "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16" -> "private";
-      case "fc00:0:0:0:0:0:0:0/7" -> "unique-local (private, cloud metadata)";
-      case "fec0:0:0:0:0:0:0:0/10" -> "site-local";
-      case "100.64.0.0/10" -> "carrier-grade NAT";
-      case "224.0.0.0/4", "ff00:0:0:0:0:0:0:0/8" -> "multicast";
-      default -> "reserved";
-    };
   }
 
   private static boolean isZero(byte[] b, int from, int to) {
@@ -261,10 +278,10 @@ public final class DestinationGuard {
     return host.contains(":") || host.matches("[0-9.]+");
   }
 
-  private static List<Cidr> cidrs(String... ranges) {
-    List<Cidr> out = new ArrayList<>();
-    for (String r : ranges) {
-      out.add(Cidr.parse(r));
+  private static List<Special> specials(String... rangesAndNames) {
+    List<Special> out = new ArrayList<>();
+    for (int i = 0; i < rangesAndNames.length; i += 2) {
+      out.add(new Special(Cidr.parse(rangesAndNames[i]), rangesAndNames[i + 1]));
     }
     return List.copyOf(out);
   }
