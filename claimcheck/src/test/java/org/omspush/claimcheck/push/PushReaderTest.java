@@ -3,6 +3,8 @@ package org.omspush.claimcheck.push;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,6 +13,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +28,8 @@ import org.omspush.isosim.push.PushMessage;
 import org.omspush.isosim.push.PushSigner;
 import org.omspush.isosim.push.PushSigner.Algorithm;
 import org.omspush.store.OutageChange;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
 
 class PushReaderTest {
   private static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
@@ -135,6 +143,63 @@ class PushReaderTest {
     byte[] signed = iso.sign(outage("OUT-6", 1).build(), Algorithm.RSA_SHA256);
     assertThat(refusal(replace(signed, "<outageMRID>OUT-6</outageMRID>", "<outageMRID>OUT-X</outageMRID>")))
         .isEqualTo(PushFault.Reason.SIGNATURE_INVALID);
+  }
+
+  /**
+   * Signature wrapping: the signed soap:Body is moved, untouched, into a wrapper in soap:Header
+   * (where its wsu:Id still resolves and its digest still matches), and a new Body takes its
+   * place, with or without the old wsu:Id.
+   */
+  private static byte[] wrapSignedBodyAndInsertNew(byte[] signed, boolean newBodyKeepsTheId) throws Exception {
+    DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+    f.setNamespaceAware(true);
+    Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(signed));
+    Element envelope = doc.getDocumentElement();
+    Element header = (Element) doc.getElementsByTagNameNS(PushMessage.SOAP_NS, "Header").item(0);
+    Element signedBody = (Element) doc.getElementsByTagNameNS(PushMessage.SOAP_NS, "Body").item(0);
+    Element forged = (Element) signedBody.cloneNode(true);
+    if (!newBodyKeepsTheId) {
+      forged.removeAttributeNS(WSU, "Id");
+    }
+    Element mrid = (Element) forged.getElementsByTagNameNS("*", "outageMRID").item(0);
+    mrid.setTextContent("OUT-FORGED");
+    Element wrapper = doc.createElementNS("urn:example:wrapper", "w:Wrapper");
+    envelope.removeChild(signedBody);
+    wrapper.appendChild(signedBody);
+    header.appendChild(wrapper);
+    envelope.appendChild(forged);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    TransformerFactory.newInstance().newTransformer().transform(new DOMSource(doc), new StreamResult(out));
+    return out.toByteArray();
+  }
+
+  private static final String WSU =
+      "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+
+  @Test
+  void signed_body_moved_into_the_header_and_replaced_by_a_new_one_is_refused() throws Exception {
+    byte[] signed = iso.sign(outage("OUT-12", 1).build(), Algorithm.RSA_SHA256);
+    assertThat(new String(wrapSignedBodyAndInsertNew(signed, false), StandardCharsets.UTF_8))
+        .contains("OUT-FORGED").contains("w:Wrapper");
+    assertThat(refusal(wrapSignedBodyAndInsertNew(signed, false))).isEqualTo(PushFault.Reason.SIGNATURE_INVALID);
+  }
+
+  @Test
+  void signed_body_moved_and_replaced_by_a_new_one_with_the_same_wsu_id_is_refused() throws Exception {
+    byte[] signed = iso.sign(outage("OUT-13", 1).build(), Algorithm.RSA_SHA256);
+    assertThat(refusal(wrapSignedBodyAndInsertNew(signed, true))).isEqualTo(PushFault.Reason.SIGNATURE_INVALID);
+  }
+
+  @Test
+  void push_signed_by_another_certificate_that_the_username_names_is_refused_as_not_the_tls_clients() {
+    // Username and signer agree: only the check that the signer is the TLS client refuses it.
+    PushMessage m = outage("OUT-14", 1).username(pki.otherParticipantClient().subject().getName()).build();
+    byte[] byOther = PushSigner.of(pki.otherParticipantClient()).sign(m, Algorithm.RSA_SHA256);
+    PushRejectedException e = catchThrowableOfType(PushRejectedException.class,
+        () -> reader.read(byOther, OUTAGE, pki.isoPushClient().certificate()));
+    assertThat(e).as("refused").isNotNull();
+    assertThat(e.fault().reason()).isEqualTo(PushFault.Reason.SIGNER_MISMATCH);
+    assertThat(e.fault().description()).contains("not by the certificate of the TLS peer");
   }
 
   @Test
