@@ -1,7 +1,6 @@
 package org.omspush.receiver;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,8 +41,8 @@ import org.yaml.snakeyaml.Yaml;
  * give it (Secrets replaced by the test PKI), answers its probes.
  *
  * <p>Skipped, with a message, when {@code kubectl} is not installed (or, for the schema check,
- * {@code node} or {@code k8s/test/node_modules}): {@code .ci/run} installs them. {@code KUBECTL}
- * names another kubectl binary.
+ * {@code node} or {@code k8s/test/node_modules}); failed instead in CI ({@code CI=true}), where
+ * {@code .ci/run} installs them. {@code KUBECTL} names another kubectl binary.
  */
 class KubernetesManifestsTest {
 
@@ -68,9 +67,9 @@ class KubernetesManifestsTest {
   void everyRenderedObjectValidatesAgainstTheKubernetesSchemas() throws Exception {
     Path validator = K8S.resolve("test/validate.js");
     Optional<Path> node = onPath("node");
-    assumeTrue(node.isPresent(), "node is not installed: schema validation skipped (.ci/run installs it)");
-    assumeTrue(Files.isDirectory(K8S.resolve("test/node_modules/kubernetes-models")),
-        "k8s/test/node_modules missing: run `npm ci` in k8s/test (.ci/run does); schema validation skipped");
+    RequiredTool.check(node.isPresent(), "node is not installed (.ci/run installs it)");
+    RequiredTool.check(Files.isDirectory(K8S.resolve("test/node_modules/kubernetes-models")),
+        "k8s/test/node_modules missing: run `npm ci` in k8s/test (.ci/run does)");
     for (Path dir : kustomizations()) {
       Result r = run(List.of(node.get().toString(), validator.toString()), render(dir));
       assertThat(r.exit).as("validate.js on %s:%n%s%s", dir, r.out, r.err).isZero();
@@ -365,13 +364,13 @@ class KubernetesManifestsTest {
     }
   }
 
-  /** {@code kubectl kustomize dir}; skips the test when kubectl is not installed. */
+  /** {@code kubectl kustomize dir}; skips the test when kubectl is not installed (fails it in CI). */
   static String render(Path dir) {
     String configured = System.getenv("KUBECTL");
     Optional<Path> kubectl = configured != null && !configured.isBlank() ? Optional.of(Path.of(configured))
         : onPath("kubectl");
-    assumeTrue(kubectl.isPresent() && Files.isExecutable(kubectl.get()),
-        "kubectl is not installed (Debian: apt-get install kubernetes-client; .ci/run does): manifest tests skipped");
+    RequiredTool.check(kubectl.isPresent() && Files.isExecutable(kubectl.get()),
+        "kubectl is not installed (Debian: apt-get install kubernetes-client; .ci/run does)");
     Result r = run(List.of(kubectl.get().toString(), "kustomize", dir.toString()), "");
     assertThat(r.exit).as("kubectl kustomize %s failed:%n%s", dir, r.err).isZero();
     return r.out;
