@@ -180,14 +180,14 @@ public final class ReceiverApp {
     FanoutConfig fc = config.fanout();
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
-      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
+      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls());
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
         return admin;
       });
     }).compose(admin -> {
       adminPort = admin.actualPort();
-      fanout.useDefaultBaseUrl("http://localhost:" + adminPort);
+      fanout.useDefaultBaseUrl((config.adminTls() != null ? "https" : "http") + "://localhost:" + adminPort);
       return fanout.deployWorker();
     }).onSuccess(id -> deliveryDeployment = id).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
         .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),

@@ -24,13 +24,19 @@ final class AdminJson {
 
   private AdminJson() {}
 
-  /** A subscriber to create or the fields to change; unknown fields are refused (a typo must not pass silently). */
-  static SubscriberDraft draft(JsonObject j) {
+  /** Refuses a field not in {@code known}: a typo must not pass silently. */
+  static JsonObject onlyKnown(JsonObject j, Set<String> known) {
     for (String name : j.fieldNames()) {
-      if (!SUBSCRIBER_FIELDS.contains(name)) {
-        throw SubscriberProblem.invalid("unknown field '" + name + "'; known: " + SUBSCRIBER_FIELDS);
+      if (!known.contains(name)) {
+        throw SubscriberProblem.invalid("unknown field '" + name + "'; known: " + new java.util.TreeSet<>(known));
       }
     }
+    return j;
+  }
+
+  /** A subscriber to create or the fields to change; unknown fields are refused. */
+  static SubscriberDraft draft(JsonObject j) {
+    onlyKnown(j, SUBSCRIBER_FIELDS);
     String cert = null;
     String key = null;
     boolean remove = false;

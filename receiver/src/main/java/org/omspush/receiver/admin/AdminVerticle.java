@@ -3,17 +3,20 @@ package org.omspush.receiver.admin;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 import org.omspush.fanout.Durations;
 import org.omspush.fanout.Fanout;
@@ -21,6 +24,8 @@ import org.omspush.fanout.PayloadLinks;
 import org.omspush.fanout.ProblemDetails;
 import org.omspush.fanout.SubscriberProblem;
 import org.omspush.fanout.Subscribers;
+import org.omspush.receiver.ops.IncidentId;
+import org.omspush.store.StoreFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,15 +57,23 @@ public final class AdminVerticle extends VerticleBase {
   private final String host;
   private final int port;
   private final BearerToken token;
+  private static final Set<String> ROTATE_FIELDS = Set.of("secret", "previousSecretExpiresIn");
+  private static final Set<String> REPLAY_FIELDS = Set.of("deliveryId");
+
   private final Fanout fanout;
+  private final AdminTls tls;
   private HttpServer server;
 
-  /** @param token null = the admin API stays off (only payload URLs are served) */
-  public AdminVerticle(String host, int port, String token, Fanout fanout) {
+  /**
+   * @param token null = the admin API stays off (only payload URLs are served)
+   * @param tls   null = plain HTTP
+   */
+  public AdminVerticle(String host, int port, String token, Fanout fanout, AdminTls tls) {
     this.host = host;
     this.port = port;
     this.token = token == null ? null : new BearerToken(token);
     this.fanout = fanout;
+    this.tls = tls;
   }
 
   @Override
@@ -81,17 +94,25 @@ public final class AdminVerticle extends VerticleBase {
         ctx.request().method() + " is not allowed on " + ctx.request().path()).send(ctx.response()));
     router.errorHandler(413, ctx -> ProblemDetails.of(413, "too-large", "Request too large",
         "the body is larger than " + MAX_BODY + " bytes").send(ctx.response()));
-    router.errorHandler(500, ctx -> {
-      log.warn("admin API {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
-      ProblemDetails.of(500, "internal", "Internal error", "the request failed; see the receiver's log")
-          .send(ctx.response());
-    });
-    server = vertx.createHttpServer().requestHandler(router);
-    return server.listen(port, host).onSuccess(s -> {
+    router.errorHandler(400, ctx -> ProblemDetails.of(400, "bad-request", "Bad request",
+        "the request could not be read").send(ctx.response()));
+    router.errorHandler(500, ctx -> fail(ctx, ctx.failure() != null ? ctx.failure()
+        : new IllegalStateException("request failed without a cause")));
+    HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port);
+    if (tls != null) {
+      options.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certChain().toString())
+              .setKeyPath(tls.key().toString()))
+          .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"));
+    }
+    String scheme = tls != null ? "https" : "http";
+    server = vertx.createHttpServer(options).requestHandler(router);
+    return server.listen().onSuccess(s -> {
       if (token == null) {
-        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} serves only signed payload URLs", s.actualPort());
+        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} ({}) serves only signed payload URLs",
+            s.actualPort(), scheme);
       } else {
-        log.info("admin API on http://{}:{}/api/v1 (bearer token), payload URLs under {}", host, s.actualPort(),
+        log.info("admin API on {}://{}:{}/api/v1 (bearer token), payload URLs under {}", scheme, host, s.actualPort(),
             PayloadLinks.PATH);
       }
     });
@@ -129,6 +150,7 @@ public final class AdminVerticle extends VerticleBase {
       return null;
     })));
     r.post("/api/v1/subscribers/:id/secrets/rotate").handler(ctx -> id(ctx).compose(id -> json(ctx).compose(j -> {
+      AdminJson.onlyKnown(j, ROTATE_FIELDS);
       Duration grace = null;
       Object g = j.getValue("previousSecretExpiresIn");
       if (g instanceof Number n) {
@@ -151,6 +173,7 @@ public final class AdminVerticle extends VerticleBase {
     r.get("/api/v1/subscribers/:id/deliveries").handler(ctx -> deliveries(ctx, subs, ctx.queryParams().get("state")));
     r.get("/api/v1/subscribers/:id/dead-letters").handler(ctx -> deliveries(ctx, subs, "DEAD"));
     r.post("/api/v1/subscribers/:id/replay").handler(ctx -> id(ctx).compose(id -> json(ctx).compose(j -> {
+      AdminJson.onlyKnown(j, REPLAY_FIELDS);
       Object one = j.getValue("deliveryId", ctx.queryParams().get("deliveryId"));
       UUID deliveryId = null;
       if (one != null) {
@@ -231,7 +254,7 @@ public final class AdminVerticle extends VerticleBase {
     }
     try {
       return Future.succeededFuture(new JsonObject(body));
-    } catch (DecodeException | ClassCastException e) {
+    } catch (DecodeException | ClassCastException | NullPointerException e) {
       return Future.failedFuture(new SubscriberProblem(ProblemDetails.of(400, "invalid-json", "Invalid JSON",
           "the body must be a JSON object")));
     }
@@ -259,13 +282,42 @@ public final class AdminVerticle extends VerticleBase {
     };
   }
 
+  /**
+   * A client's mistake is a 4xx; 503 only when the database cannot serve now; anything else is
+   * ours: 500 with an incident id that the ERROR log line with the details carries too.
+   */
   private static void fail(RoutingContext ctx, Throwable e) {
     if (e instanceof SubscriberProblem p) {
       p.problem().send(ctx.response());
-    } else {
-      log.warn("admin API {} {} failed: {}", ctx.request().method(), ctx.request().path(), e.toString());
-      ProblemDetails.of(503, "unavailable", "Service unavailable",
-          "the request could not be completed now (database unavailable?); try again").send(ctx.response());
+      return;
     }
+    String method = ctx.request().method().name();
+    String path = ctx.request().path();
+    if (StoreFailures.refusedData(e)) {
+      log.warn("admin API {} {} refused by the database: {}", method, path, e.toString());
+      ProblemDetails.of(400, "invalid-value", "Invalid value", "the database refused a value of the request "
+          + "(text with a NUL character, out of range or a duplicate); correct it and send again")
+          .send(ctx.response());
+      return;
+    }
+    if (StoreFailures.unavailable(e)) {
+      log.warn("admin API {} {}: database unavailable: {}", method, path, e.toString());
+      if (!ctx.response().headWritten()) {
+        ctx.response().putHeader("Retry-After", "5");
+      }
+      ProblemDetails.of(503, "unavailable", "Service unavailable",
+          "the receiver's database is unavailable; try again shortly").send(ctx.response());
+      return;
+    }
+    IncidentId incident = IncidentId.next();
+    log.atError().setMessage("admin API {} {} failed incident={}").addArgument(method).addArgument(path)
+        .addArgument(incident).addKeyValue("incident", incident.value()).setCause(e).log();
+    if (ctx.response().ended() || ctx.response().headWritten()) {
+      return;
+    }
+    JsonObject problem = ProblemDetails.of(500, "internal", "Internal error", "the request failed on the receiver's "
+        + "side; the receiver's log has the details under incident " + incident).toJson()
+        .put("incident", incident.value());
+    ctx.response().setStatusCode(500).putHeader("Content-Type", ProblemDetails.CONTENT_TYPE).end(problem.encode());
   }
 }

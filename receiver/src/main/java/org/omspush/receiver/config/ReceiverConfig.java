@@ -3,6 +3,7 @@ package org.omspush.receiver.config;
 import java.nio.file.Path;
 import java.util.Map;
 import org.omspush.claimcheck.push.PushIdentities;
+import org.omspush.receiver.admin.AdminTls;
 import org.omspush.receiver.push.PushLimits;
 import org.omspush.receiver.tls.TlsFiles;
 import org.omspush.store.DatabaseUrl;
@@ -17,6 +18,7 @@ import org.omspush.store.DatabaseUrl;
  * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
  * @param retention    how long finished rows are kept, and how often they are deleted
  * @param pushLimits   the push port's queue and request deadlines and its connection cap
+ * @param adminTls     null = the admin port speaks plain HTTP
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -37,7 +39,8 @@ public record ReceiverConfig(
     FanoutConfig fanout,
     CertificateSettings certificates,
     RetentionConfig retention,
-    PushLimits pushLimits) {
+    PushLimits pushLimits,
+    AdminTls adminTls) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -45,7 +48,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention, pushLimits);
+        retention, pushLimits, adminTls);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -103,6 +106,7 @@ public record ReceiverConfig(
         FanoutConfig.from(s),
         CertificateSettings.from(s),
         RetentionConfig.from(s),
-        PushLimitsSettings.from(s));
+        PushLimitsSettings.from(s),
+        AdminTlsSettings.from(s));
   }
 }

@@ -75,6 +75,18 @@ class ReceiverConfigTest {
   }
 
   @Test
+  void admin_tls_needs_both_files_and_is_off_without_them() {
+    Map<String, String> env = env();
+    assertThat(ReceiverConfig.from(env).adminTls()).isNull();
+    env.put("OMS_ADMIN_TLS_CERT", pki.receiverServer().certificateFile().toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_ADMIN_TLS_KEY: not set");
+    env.put("OMS_ADMIN_TLS_KEY", pki.receiverServer().keyFile().toString());
+    assertThat(ReceiverConfig.from(env).adminTls().certChain()).isEqualTo(pki.receiverServer().certificateFile());
+    env.put("OMS_ADMIN_TLS_KEY", pki.receiverServer().certificateFile().toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_ADMIN_TLS_KEY:");
+  }
+
+  @Test
   void a_bad_retention_setting_stops_start_up_naming_it() {
     Map<String, String> env = env();
     env.put("OMS_RETENTION_DEAD", "forever");
