@@ -16,7 +16,9 @@ import java.util.Objects;
  * pool's context. A Future that succeeds means the rows are committed, so the push may be
  * acknowledged. A Future that fails carries {@link StoreUnavailableException} (the database
  * could not be reached or did not commit: answer 503, the ISO retries) or {@link
- * StoreRejectedException} (the data itself is refused, nothing was written: answer 400).
+ * StoreRejectedException} (the data itself is refused, nothing was written). Both are answered
+ * 503 {@code storage_unavailable}: a push that passed the receiver's own checks and that the
+ * database still refuses is our defect, and the ISO's retries keep it until it is fixed.
  *
  * <p>Round trips per push: an outage change takes BEGIN, two statements and COMMIT; a market
  * event takes one statement; a repeat of either, one more in the rare case that its first copy

@@ -2,8 +2,10 @@ package org.omspush.store;
 
 /**
  * The database refused the data itself (a value too long, a required value missing, a value out
- * of range): retrying the same push cannot succeed. Nothing was written: the transaction was
- * rolled back. The receiver answers such a push as bad input (400), not as 503.
+ * of range): retrying the same push does not succeed until the data or the schema changes.
+ * Nothing was written: the transaction was rolled back. The push endpoint answers it as a
+ * storage failure (503, the ISO retries: the push passed our own checks, so the gap is ours);
+ * the admin API as the client's mistake (400).
  */
 public final class StoreRejectedException extends IllegalArgumentException {
 
