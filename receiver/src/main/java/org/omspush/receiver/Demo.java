@@ -52,7 +52,7 @@ final class Demo {
   private Demo() {}
 
   /** One push of the scenario and what the receiver should answer. */
-  private record Step(String label, String soapAction, byte[] envelope, int expectedStatus, String expectedOutcome) {}
+  record Step(String label, String soapAction, byte[] envelope, int expectedStatus, String expectedOutcome) {}
 
   /** The command line: {@code demo [--replicas N] [--duration D] [--plain]}. */
   record Options(int replicas, Duration duration, boolean plain) {
@@ -376,7 +376,7 @@ final class Demo {
         .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
   }
 
-  private static List<Step> scenario(DevPki pki, IsoState state) {
+  static List<Step> scenario(DevPki pki, IsoState state) {
     PushSigner iso = PushSigner.of(pki.isoPushClient());
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     List<Step> good = new ArrayList<>();

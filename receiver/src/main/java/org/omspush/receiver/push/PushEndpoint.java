@@ -61,6 +61,7 @@ public final class PushEndpoint {
   private final MeterRegistry metrics;
   private final Timer ackLatency;
   private final java.util.function.Consumer<VerifiedPush> afterCommit;
+  private final ServiceDescription description = new ServiceDescription();
 
   public PushEndpoint(Vertx vertx, String path, PushIdentities identities, PushReader reader, PushStore store,
       WorkerExecutor verifiers, InflightBudget budget, PushLimits limits, long maxBodyBytes, MeterRegistry metrics,
@@ -101,6 +102,9 @@ public final class PushEndpoint {
     try {
       if (!path.equals(req.path())) {
         req.response().setStatusCode(404).end();
+        return;
+      }
+      if (description.answer(req)) {
         return;
       }
       if (req.method() != HttpMethod.POST) {
