@@ -16,7 +16,7 @@ import org.omspush.store.fanout.SubscriberStore;
 
 /**
  * The fan-out as the receiver wires it: {@link #start} reads the shared payload-URL key, the
- * receiver mounts {@link #subscribers()} and {@link #payloadDownloads()} on its admin server,
+ * receiver mounts {@link #subscribers()} on its admin server and {@link #payloadDownloads()} on its payload listener,
  * tells the default base URL ({@link #useDefaultBaseUrl}), and then deploys the worker
  * ({@link #deployWorker}).
  */
@@ -32,7 +32,7 @@ public final class Fanout {
   private final PgConnectOptions listenTo;
   private final Clock clock;
   private final List<DeliveryWorker> workers = new CopyOnWriteArrayList<>();
-  private final AtomicReference<String> defaultBaseUrl = new AtomicReference<>("http://localhost:8081");
+  private final AtomicReference<String> defaultBaseUrl = new AtomicReference<>("https://localhost:8444");
 
   private Fanout(Vertx vertx, Pool pool, PgConnectOptions listenTo, FanoutSettings settings, MeterRegistry registry,
       byte[] key, Clock clock) {
@@ -58,7 +58,7 @@ public final class Fanout {
         .map(key -> new Fanout(vertx, pool, listenTo, settings, registry, key, clock));
   }
 
-  /** Used for payload URLs when OMS_PUBLIC_BASE_URL is not set: the admin server's own address. */
+  /** Used for payload URLs when OMS_PUBLIC_BASE_URL is not set: the payload listener's own address. */
   public void useDefaultBaseUrl(String url) {
     defaultBaseUrl.set(url);
   }

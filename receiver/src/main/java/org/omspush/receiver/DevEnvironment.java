@@ -22,6 +22,9 @@ public final class DevEnvironment {
     // the admin API on loopback with a fresh token, and subscribers on this machine allowed (plain http too)
     env.put("OMS_ADMIN_HOST", "127.0.0.1");
     env.put("OMS_ADMIN_PORT", "0");
+    // payload links over HTTPS with the receiver's server certificate (SAN localhost)
+    env.put("OMS_PAYLOAD_HOST", "127.0.0.1");
+    env.put("OMS_PAYLOAD_PORT", "0");
     env.put("OMS_ADMIN_TOKEN", java.util.UUID.randomUUID().toString().replace("-", ""));
     env.put("OMS_SUBSCRIBER_ALLOW", "127.0.0.1/32");
     env.put("OMS_SUBSCRIBER_ALLOW_HTTP", "true");

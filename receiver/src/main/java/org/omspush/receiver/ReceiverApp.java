@@ -70,6 +70,8 @@ public final class ReceiverApp {
   private String redemptionDeployment;
   private String deliveryDeployment;
   private String adminDeployment;
+  private volatile org.omspush.receiver.payload.PayloadVerticle payloadListener;
+  private String payloadDeployment;
   private org.omspush.receiver.ops.StateGauges stateGauges;
   private org.omspush.receiver.ops.RetentionJob retention;
 
@@ -120,7 +122,7 @@ public final class ReceiverApp {
               config.pushHost(), pushPort, config.pushPath(), config.pushIdentities().subjects());
         })
         .compose(v -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch.forReceiver(config, metrics,
-            m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)))))
+            m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)).compose(x -> sharedWithPayloads(m)))))
         .compose(v -> startRedemption())
         .compose(v -> startFanout())
         .onSuccess(v -> startRetention())
@@ -172,7 +174,7 @@ public final class ReceiverApp {
         .mapEmpty();
   }
 
-  /** The admin port (admin API, payload URLs), then the delivery worker, woken by NOTIFY oms_event. */
+  /** The admin port, the payload listener, then the delivery worker, woken by NOTIFY oms_event. */
   private Future<Void> startFanout() {
     FanoutConfig fc = config.fanout();
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
@@ -180,15 +182,44 @@ public final class ReceiverApp {
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
+        adminPort = admin.actualPort();
         return admin;
       });
-    }).compose(admin -> {
-      adminPort = admin.actualPort();
-      fanout.useDefaultBaseUrl("http://localhost:" + adminPort);
+    }).compose(admin -> startPayloadListener()).compose(payloads -> {
+      fanout.useDefaultBaseUrl((payloads.secure() ? "https" : "http") + "://localhost:" + payloads.actualPort());
       return fanout.deployWorker();
     }).onSuccess(id -> deliveryDeployment = id).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
         .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),
             config.fanout().fanout().guard()));
+  }
+
+  /**
+   * The payload listener, with the push server's certificate unless it has its own (then watched
+   * for changes like the push server's).
+   */
+  private Future<org.omspush.receiver.payload.PayloadVerticle> startPayloadListener() {
+    var pc = config.payload();
+    var options = pc.plainHttp() ? org.omspush.receiver.payload.PayloadVerticle.plain(pc.host(), pc.port())
+        : org.omspush.receiver.payload.PayloadVerticle.https(pc.host(), pc.port(),
+            pc.ownCertificate() ? pc.tlsCert() : config.tls().certChain(),
+            pc.ownCertificate() ? pc.tlsKey() : config.tls().key());
+    var listener = new org.omspush.receiver.payload.PayloadVerticle(options, fanout.payloadDownloads());
+    Future<String> deployed = vertx.deployVerticle(listener).onSuccess(id -> {
+      payloadDeployment = id;
+      payloadListener = listener;
+    });
+    if (pc.ownCertificate() && !pc.plainHttp()) {
+      deployed = deployed.compose(id -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch
+          .forPayloadListener(pc.tlsCert(), pc.tlsKey(), config.certificates(), metrics, listener::updateSsl)));
+    }
+    return deployed.map(listener);
+  }
+
+  /** The push server's new certificate, for the payload listener too when it shares it. */
+  private Future<?> sharedWithPayloads(org.omspush.receiver.tls.TlsMaterial m) {
+    var listener = payloadListener;
+    return listener == null || config.payload().ownCertificate() || !listener.secure() ? Future.succeededFuture()
+        : listener.updateSsl(m);
   }
 
   /** Data retention: timers only, every batch is a statement on the pool. */
@@ -280,9 +311,15 @@ public final class ReceiverApp {
     return pushPort;
   }
 
-  /** The admin port (admin API and payload URLs); 0 before start-up got there. */
+  /** The admin port (admin API); 0 before start-up got there. */
   public int adminPort() {
     return adminPort;
+  }
+
+  /** The payload listener's port; 0 before start-up got there. */
+  public int payloadPort() {
+    var listener = payloadListener;
+    return listener == null ? 0 : listener.actualPort();
   }
 
   public int opsPort() {
@@ -344,7 +381,8 @@ public final class ReceiverApp {
           + "workers and retention", pushesInFlight.get());
       return stopWorkers();
     }).compose(v -> {
-      log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
+      log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin and payload ports and the "
+          + "database pool");
       if (stateGauges != null) {
         stateGauges.stop();
       }
@@ -354,7 +392,7 @@ public final class ReceiverApp {
       if (retrieveClient != null) {
         retrieveClient.close();
       }
-      return Future.join(undeploy(adminDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
+      return Future.join(undeploy(adminDeployment), undeploy(payloadDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
           .transform(ar -> pool == null ? Future.<Void>succeededFuture() : pool.close().otherwiseEmpty());
     });
   }
