@@ -54,6 +54,7 @@ public final class ReceiverApp {
   private final AtomicBoolean migrated = new AtomicBoolean();
   private final AtomicReference<PushStore> store = new AtomicReference<>();
   private EmbeddedDatabase embedded;
+  private volatile org.omspush.store.secrets.SecretKeys secretKeys;
   private Pool pool;
   private WorkerExecutor verifiers;
   private int pushPort;
@@ -83,7 +84,17 @@ public final class ReceiverApp {
   /** Starts everything; the future completes when the push port is listening. */
   public static Future<ReceiverApp> start(ReceiverConfig config) {
     ReceiverApp app = new ReceiverApp(config);
-    return app.run().map(v -> app).recover(e -> app.stop().transform(x -> Future.failedFuture(e)));
+    // Completed from whichever thread finishes the stop: a future of the event loop's context would
+    // wait for that loop, which the stop closes, and a failed start-up would never return.
+    Promise<ReceiverApp> started = Promise.promise();
+    app.run().onComplete(ar -> {
+      if (ar.succeeded()) {
+        started.complete(app);
+      } else {
+        app.stop().onComplete(x -> started.fail(ar.cause()));
+      }
+    });
+    return started.future();
   }
 
   private Future<Void> run() {
@@ -107,11 +118,11 @@ public final class ReceiverApp {
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
               new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics, this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
-          return vertx.deployVerticle(() -> {
+          return prepareSecrets().compose(k -> vertx.deployVerticle(() -> {
             PushVerticle v = new PushVerticle(options, endpoint, pushesInFlight);
             pushVerticles.add(v);
             return v;
-          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> {
+          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE))).map(id -> {
             pushDeployment = id;
             return pushVerticles.get(0);
           });
@@ -127,6 +138,33 @@ public final class ReceiverApp {
         .compose(v -> startFanout())
         .onSuccess(v -> startRetention())
         .mapEmpty();
+  }
+
+  /**
+   * The keys that seal secrets at rest: every sealed row must be under one of them (else start-up
+   * stops: a wrong key), and rows still in plaintext (from before V16) are sealed now.
+   */
+  private Future<Void> prepareSecrets() {
+    return vertx.executeBlocking(() -> config.secrets().keysFor(embedded != null, config.dataDir())).compose(keys -> {
+      secretKeys = keys;
+      var sealed = new org.omspush.store.secrets.SealedSecrets(pool);
+      return sealed.census().compose(census -> {
+        var unknown = census.unknownTo(keys);
+        if (!unknown.isEmpty()) {
+          return Future.failedFuture(new org.omspush.receiver.config.ConfigException(
+              org.omspush.receiver.config.SecretsConfig.KEY_FILE, "the database's secrets are sealed under key "
+                  + String.join(", ", unknown) + ", but the keys configured are " + keys.ids()
+                  + ": set it to the key they were sealed with (during a rotation, the old one in "
+                  + org.omspush.receiver.config.SecretsConfig.OLD_KEY_FILES + ")"));
+        }
+        return sealed.sealPlaintext(keys).onSuccess(n -> {
+          if (n > 0) {
+            log.info("sealed {} secrets that were stored in plaintext, under key {}", n, keys.currentId());
+          }
+        });
+      });
+    }).onSuccess(x -> log.info("secrets sealed at rest under key {} (keys that open: {})", secretKeys.currentId(),
+        secretKeys.ids())).mapEmpty();
   }
 
   /** Wake-up hints for every replica's workers once the push is committed. */
@@ -177,7 +215,7 @@ public final class ReceiverApp {
   /** The admin port, the payload listener, then the delivery worker, woken by NOTIFY oms_event. */
   private Future<Void> startFanout() {
     FanoutConfig fc = config.fanout();
-    return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
+    return Fanout.start(vertx, pool, null, fc.fanout(), metrics, secretKeys, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
       return vertx.deployVerticle(admin).map(id -> {

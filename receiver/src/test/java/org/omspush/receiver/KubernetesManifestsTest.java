@@ -128,6 +128,9 @@ class KubernetesManifestsTest {
       assertThat(r.plainEnv()).as(what + "JVM options").hasEntrySatisfying("JAVA_TOOL_OPTIONS",
           v -> assertThat(v).contains("-XX:MaxRAMPercentage=60"));
       assertThat(r.mountPaths()).as(what + "writable /tmp").containsEntry("/tmp", "tmp");
+      assertThat(r.configMapData().get("OMS_SECRETS_KEY_FILE")).as(what + "secrets key from a Secret volume")
+          .startsWith("/etc/oms/secrets-key/");
+      assertThat(r.volume("secrets-key")).as(what + "secrets key volume").containsKey("secret");
       assertThat(r.volume("tmp")).as(what + "tmp volume").containsKey("emptyDir");
 
       // the secrets come from Secrets, never from the ConfigMap or a literal
@@ -160,7 +163,8 @@ class KubernetesManifestsTest {
         "push-tls", Map.of("tls.crt", pki.receiverServer().certificateFile(), "tls.key", pki.receiverServer().keyFile()),
         "iso-client-ca", Map.of("ca.crt", pki.isoCaBundle()),
         "iso-credentials", Map.of("tls.crt", pki.participantClient().certificateFile(),
-            "tls.key", pki.participantClient().keyFile(), "ca.crt", pki.isoCaBundle()));
+            "tls.key", pki.participantClient().keyFile(), "ca.crt", pki.isoCaBundle()),
+        "secrets-key", Map.of("key", DevEnvironment.secretsKey(pki)));
 
     // The container's environment: envFrom the ConfigMap, then env (later wins, as in Kubernetes).
     Map<String, String> env = new HashMap<>(r.configMapData());
@@ -182,7 +186,14 @@ class KubernetesManifestsTest {
       assertThat(files).as("test PKI for Secret volume %s", m.getValue()).isNotNull();
       Path target = dir.resolve("mounts").resolve(m.getValue());
       Files.createDirectories(target);
-      for (Map<String, Object> item : listOfMaps(map(volume, "secret"), "items")) {
+      if (!map(volume, "secret").containsKey("items")) {
+        // every key of the Secret becomes a file of that name
+        for (Map.Entry<String, Path> f : files.entrySet()) {
+          Files.copy(f.getValue(), target.resolve(f.getKey()));
+        }
+      }
+      for (Map<String, Object> item : map(volume, "secret").containsKey("items")
+          ? listOfMaps(map(volume, "secret"), "items") : List.<Map<String, Object>>of()) {
         Path source = files.get((String) item.get("key"));
         assertThat(source).as("key %s of Secret volume %s", item.get("key"), m.getValue()).isNotNull();
         Files.copy(source, target.resolve((String) item.get("path")));

@@ -16,6 +16,7 @@ import org.omspush.store.DatabaseUrl;
  * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
  * @param retention    how long finished rows are kept, and how often they are deleted
  * @param payload      the payload listener (signed payload links)
+ * @param secrets      the keys that seal secrets at rest
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -36,7 +37,8 @@ public record ReceiverConfig(
     FanoutConfig fanout,
     CertificateSettings certificates,
     RetentionConfig retention,
-    PayloadConfig payload) {
+    PayloadConfig payload,
+    SecretsConfig secrets) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -44,7 +46,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention, payload);
+        retention, payload, secrets);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -102,6 +104,7 @@ public record ReceiverConfig(
         FanoutConfig.from(s),
         CertificateSettings.from(s),
         RetentionConfig.from(s),
-        PayloadConfig.from(s, FanoutConfig.baseUrl(s)));
+        PayloadConfig.from(s, FanoutConfig.baseUrl(s)),
+        SecretsConfig.from(s));
   }
 }
