@@ -162,7 +162,7 @@ class SecretsAtRestTest {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       int status = SecretsCommand.run(new String[] {"rotate", "--new-key", newKey.toString()},
-          Map.of("OMS_DATABASE_URL", url(db), "OMS_SECRETS_KEY_FILE", newKey.toString(),
+          Map.of("OMS_DATABASE_URL", ReceiverProcesses.connectionString(db), "OMS_SECRETS_KEY_FILE", newKey.toString(),
               "OMS_SECRETS_OLD_KEY_FILES", oldKey.toString()),
           new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
       assertThat(status).as(out + "" + err).isZero();
@@ -189,6 +189,29 @@ class SecretsAtRestTest {
     assertThat(refused).isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("OMS_SECRETS_KEY_FILE: the database's secrets are sealed under key " + keyId(right))
         .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void serve_with_a_wrong_key_exits_2_with_one_line_naming_the_setting() throws Exception {
+    DatabaseUrl db = TestDatabase.fresh();
+    Path right = newKey("serve-right.key");
+    try (TestReceiver r = start(db, right, null)) {
+      register(r, hooks.get(0), false, null);
+    }
+    Map<String, String> env = env(newKey("serve-wrong.key"), null);
+    env.put("OMS_DATABASE_URL", ReceiverProcesses.connectionString(db));
+    var serve = ReceiverProcesses.ReceiverProcess.start("wrong-key", env, dir.resolve("serve-wrong.log"), 0, 0);
+    try {
+      assertThat(serve.process.waitFor(90, TimeUnit.SECONDS)).as("exited; log:%n%s", serve.log()).isTrue();
+      assertThat(serve.process.exitValue()).as(serve.log()).isEqualTo(2);
+      assertThat(serve.log().lines().filter(l -> l.startsWith("configuration error: ")))
+          .containsExactly("configuration error: OMS_SECRETS_KEY_FILE: the database's secrets are sealed under key "
+              + keyId(right) + ", but the keys configured are [" + keyId(Path.of(env.get("OMS_SECRETS_KEY_FILE")))
+              + "]: set it to the key they were sealed with (during a rotation, the old one in "
+              + "OMS_SECRETS_OLD_KEY_FILES)");
+    } finally {
+      serve.kill();
+    }
   }
 
   @Test
@@ -369,11 +392,6 @@ class SecretsAtRestTest {
       }
     }
     return all.toString();
-  }
-
-  private static String url(DatabaseUrl db) {
-    return "postgresql://" + db.user() + (db.password() == null ? "" : ":" + db.password()) + "@" + db.host() + ":"
-        + db.port() + "/" + db.database();
   }
 
   private static void sleep(long ms) {
