@@ -17,7 +17,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root --chmod=0444 /oms-receiver.jar /app/oms-receiver.jar
 USER 10001:10001
 # push (TLS, mutual), ops (/health/live, /health/ready, /metrics), admin API and payload links
-EXPOSE 8443 9090 8081
+EXPOSE 8443 9090 8081 8444
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError" \
     OMS_DATA_DIR=/tmp/oms-data
 ENTRYPOINT ["java", "-jar", "/app/oms-receiver.jar"]

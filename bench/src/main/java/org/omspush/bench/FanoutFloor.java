@@ -64,7 +64,8 @@ final class FanoutFloor {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     Pool pool = Pools.create(vertx, url, poolSize);
     try {
-      DeliveryStore store = new DeliveryStore(pool);
+      DeliveryStore store = new DeliveryStore(pool,
+          org.omspush.store.secrets.SecretKeys.of(org.omspush.store.secrets.SealingKey.generate()));
       ClaimOptions options = new ClaimOptions("bench-floor", 60_000, RECEIVER.maxInFlight(), RECEIVER.maxInFlight(),
           100, RECEIVER.breaker().threshold(), RECEIVER.inlinePayloadMax());
       long[] recorded = {0};

@@ -13,10 +13,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.omspush.store.fanout.ClaimListing;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.SubscriberStore;
+import org.omspush.store.secrets.SecretKeys;
 
 /**
  * The fan-out as the receiver wires it: {@link #start} reads the shared payload-URL key, the
- * receiver mounts {@link #subscribers()} and {@link #payloadDownloads()} on its admin server,
+ * receiver mounts {@link #subscribers()} on its admin server and {@link #payloadDownloads()} on its payload listener,
  * tells the default base URL ({@link #useDefaultBaseUrl}), and then deploys the worker
  * ({@link #deployWorker}).
  */
@@ -32,33 +33,34 @@ public final class Fanout {
   private final PgConnectOptions listenTo;
   private final Clock clock;
   private final List<DeliveryWorker> workers = new CopyOnWriteArrayList<>();
-  private final AtomicReference<String> defaultBaseUrl = new AtomicReference<>("http://localhost:8081");
+  private final AtomicReference<String> defaultBaseUrl = new AtomicReference<>("https://localhost:8444");
 
   private Fanout(Vertx vertx, Pool pool, PgConnectOptions listenTo, FanoutSettings settings, MeterRegistry registry,
-      byte[] key, Clock clock) {
+      SecretKeys secrets, byte[] key, Clock clock) {
     this.vertx = vertx;
     this.settings = settings;
     this.listenTo = listenTo;
     this.clock = clock;
-    this.deliveries = new DeliveryStore(pool);
+    this.deliveries = new DeliveryStore(pool, secrets);
     this.http = new SubscriberHttp(vertx, settings.guard(), settings.subscriberCaFile());
     this.links = new PayloadLinks(key, settings.payloadUrlTtl(), this::baseUrl);
     this.metrics = new FanoutMetrics(registry);
-    this.subscribers = new Subscribers(vertx, new SubscriberStore(pool), deliveries, http, settings,
+    this.subscribers = new Subscribers(vertx, new SubscriberStore(pool, secrets), deliveries, http, settings,
         () -> URI.create(baseUrl()).getHost());
     this.claims = new ClaimListing(pool);
   }
 
   /**
    * @param listenTo where to LISTEN for wake-ups ({@code oms_event}); null = poll only
+   * @param secrets  seal and open the subscribers' secrets and client keys and the payload-link key
    */
   public static Future<Fanout> start(Vertx vertx, Pool pool, PgConnectOptions listenTo, FanoutSettings settings,
-      MeterRegistry registry, Clock clock) {
-    return new DeliveryStore(pool).sharedKey(PayloadLinks.KEY_NAME)
-        .map(key -> new Fanout(vertx, pool, listenTo, settings, registry, key, clock));
+      MeterRegistry registry, SecretKeys secrets, Clock clock) {
+    return new DeliveryStore(pool, secrets).sharedKey(PayloadLinks.KEY_NAME)
+        .map(key -> new Fanout(vertx, pool, listenTo, settings, registry, secrets, key, clock));
   }
 
-  /** Used for payload URLs when OMS_PUBLIC_BASE_URL is not set: the admin server's own address. */
+  /** Used for payload URLs when OMS_PUBLIC_BASE_URL is not set: the payload listener's own address. */
   public void useDefaultBaseUrl(String url) {
     defaultBaseUrl.set(url);
   }

@@ -12,7 +12,7 @@ import org.omspush.store.fanout.Breaker;
  * @param inlinePayloadMax      payloads up to this many bytes go inline, larger ones by URL [OMS_INLINE_PAYLOAD_MAX]
  * @param payloadUrlTtl         how long a payload URL is valid [OMS_PAYLOAD_URL_TTL]
  * @param publicBaseUrl         where subscribers reach the receiver's payload URLs; null = {@code
- *                              http://localhost:{admin port}} [OMS_PUBLIC_BASE_URL]
+ *                              https://localhost:{payload port}} [OMS_PUBLIC_BASE_URL]
  * @param guard                 the SSRF guard [OMS_SUBSCRIBER_ALLOW, OMS_SUBSCRIBER_ALLOW_HTTP]
  * @param deliveryTimeout       an attempt that has no answer by then fails [OMS_DELIVERY_TIMEOUT]
  * @param retrySchedule         delays between attempts [OMS_DELIVERY_RETRY_SCHEDULE]

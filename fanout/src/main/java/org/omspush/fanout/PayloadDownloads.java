@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * Serves {@code GET /payloads/:id?expires=…&sig=…}: exactly the stored bytes with their
  * content type, when the URL was signed by {@link PayloadLinks} and has not expired; 403
  * otherwise (problem details), 404 for a payload that does not exist. Mounted by the receiver
- * on its admin server, outside the bearer-token check.
+ * on its payload listener, which serves nothing else.
  */
 public final class PayloadDownloads implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(PayloadDownloads.class);

@@ -54,7 +54,7 @@ class DeliveryRecordingTest extends FanoutTestBase {
     for (int i = 0; i < 3; i++) {
       fanout.marketEvent("DAM", "MARKET_DELAY");
     }
-    DeliveryStore store = new DeliveryStore(fanout.pool);
+    DeliveryStore store = new DeliveryStore(fanout.pool, fanout.keys);
     ClaimedWork work = await(store.claim(new ClaimOptions("worker-a", 60_000, 10, 10, 10, 100, 1 << 20)));
     assertThat(work.deliveries()).hasSize(3);
     DueDelivery kept = work.deliveries().get(0);
@@ -82,7 +82,7 @@ class DeliveryRecordingTest extends FanoutTestBase {
     Hook h = hook();
     Subscriber s = fanout.subscribe(h, "market.event");
     fanout.marketEvent("DAM", "MARKET_DELAY");
-    DeliveryStore store = new DeliveryStore(fanout.pool);
+    DeliveryStore store = new DeliveryStore(fanout.pool, fanout.keys);
     DueDelivery d = await(store.claim(new ClaimOptions("worker-a", 60_000, 10, 10, 10, 100, 1 << 20)))
         .deliveries().get(0);
     TestDatabase.execute(fanout.db,

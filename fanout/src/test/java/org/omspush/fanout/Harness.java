@@ -1,5 +1,7 @@
 package org.omspush.fanout;
 
+import org.omspush.store.secrets.SealingKey;
+import org.omspush.store.secrets.SecretKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -54,6 +56,7 @@ final class Harness implements AutoCloseable {
   final Pool pool;
   final Fanout fanout;
   final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  final SecretKeys keys = SecretKeys.of(SealingKey.generate());
   private final HttpServer payloadServer;
   private final List<String> workers = new ArrayList<>();
 
@@ -61,7 +64,7 @@ final class Harness implements AutoCloseable {
     this.vertx = vertx;
     this.db = TestDatabase.fresh();
     this.pool = Pools.create(vertx, db, 6);
-    this.fanout = await(Fanout.start(vertx, pool, db.connectOptions(), settings, metrics, Clock.systemUTC()));
+    this.fanout = await(Fanout.start(vertx, pool, db.connectOptions(), settings, metrics, keys, Clock.systemUTC()));
     Router router = Router.router(vertx);
     router.get("/payloads/:id").handler(fanout.payloadDownloads());
     payloadServer = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));

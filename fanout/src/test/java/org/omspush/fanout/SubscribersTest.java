@@ -61,7 +61,7 @@ class SubscribersTest {
 
   @Test
   void internal_urls_are_refused_at_creation_with_a_problem() {
-    Subscribers strict = new Subscribers(vertx, new org.omspush.store.fanout.SubscriberStore(fanout.pool),
+    Subscribers strict = new Subscribers(vertx, new org.omspush.store.fanout.SubscriberStore(fanout.pool, fanout.keys),
         fanout.fanout.deliveries(), new SubscriberHttp(vertx, DestinationGuard.of("", false), null),
         Harness.TEST_SETTINGS.withGuard(DestinationGuard.of("", false)), () -> "localhost");
     for (String url : List.of("https://127.0.0.1/hook", "https://169.254.169.254/latest", "https://[fd00:ec2::254]/",

@@ -135,7 +135,7 @@ final class Demo {
     IsoSim iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(AUP)));
     out.println("  ISO stand-in at " + iso.baseUrl() + " (AUP: one call per certificate and service every "
         + AUP.toSeconds() + " s)");
-    DemoSubscribers subscribers = await(DemoSubscribers.start(vertx));
+    DemoSubscribers subscribers = await(DemoSubscribers.start(vertx, pki.serverCa().certificateFile()));
     EmbeddedDatabase db = EmbeddedDatabase.start(work.resolve("postgres"), 0);
     out.println("  embedded PostgreSQL on 127.0.0.1:" + db.port());
 
@@ -146,6 +146,8 @@ final class Demo {
     env.put("OMS_ISO_CA", pki.isoCaBundle().toString());
     env.put("OMS_ISO_CERT", pki.participantClient().certificateFile().toString());
     env.put("OMS_ISO_KEY", pki.participantClient().keyFile().toString());
+    // the ISO's documents (4 KB) go to the subscribers as HTTPS links, which they fetch
+    env.put("OMS_INLINE_PAYLOAD_MAX", "1024");
     List<ReceiverApp> replicas = new ArrayList<>();
     int status;
     try {
@@ -157,7 +159,8 @@ final class Demo {
         ReceiverApp app = replicas.get(i);
         urls.add("https://localhost:" + app.pushPort() + "/iso/v1/push");
         out.println("  receiver " + (i + 1) + " listening on " + urls.get(i) + " (ops http://127.0.0.1:"
-            + app.opsPort() + ", admin http://127.0.0.1:" + app.adminPort() + ")");
+            + app.opsPort() + ", admin http://127.0.0.1:" + app.adminPort() + ", payload links https://localhost:"
+            + app.payloadPort() + ")");
       }
       subscribers.register(vertx, replicas.get(0).adminPort(), env.get("OMS_ADMIN_TOKEN"));
       out.println("  subscribers: " + subscribers.describe());
@@ -346,8 +349,8 @@ final class Demo {
     out.printf("  %-36s %d%n", "pushes acked while running", activity.acked.get());
     out.printf("  %-36s %d%n", "pushes not acked after 3 tries", activity.failed.get());
     for (DemoSubscribers.Subscriber s : subscribers.all) {
-      out.printf("  %-36s %d (bad signatures %d)%n", "delivered to " + s.name, s.received.get(),
-          s.badSignatures.get());
+      out.printf("  %-36s %d (bad signatures %d; payload links fetched %d, failed %d)%n", "delivered to " + s.name,
+          s.received.get(), s.badSignatures.get(), s.downloads.get(), s.badDownloads.get());
     }
     out.printf("  %-36s %d%n", "ISO retrieve calls", iso.stats().totalCalls());
     for (var e : iso.stats().entries()) {

@@ -5,8 +5,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -27,6 +30,8 @@ final class DemoSubscribers {
     final List<String> eventTypes;
     final AtomicInteger received = new AtomicInteger();
     final AtomicInteger badSignatures = new AtomicInteger();
+    final AtomicInteger downloads = new AtomicInteger();
+    final AtomicInteger badDownloads = new AtomicInteger();
     HttpServer server;
     volatile String secret;
 
@@ -40,14 +45,21 @@ final class DemoSubscribers {
       new Subscriber("outage-desk", List.of("outage.status-changed")),
       new Subscriber("trading-desk", List.of("outage.status-changed", "market.event")));
 
-  static Future<DemoSubscribers> start(Vertx vertx) {
+  /**
+   * @param serverCa the CA of the receiver's server certificate: payload links are HTTPS on the
+   *                 receiver's payload port, and the subscribers trust only this CA for them
+   */
+  static Future<DemoSubscribers> start(Vertx vertx, Path serverCa) {
     DemoSubscribers s = new DemoSubscribers();
+    WebClient downloads = WebClient.create(vertx, new WebClientOptions()
+        .setTrustOptions(new PemTrustOptions().addCertPath(serverCa.toString())));
     List<Future<HttpServer>> started = new ArrayList<>();
     for (Subscriber sub : s.all) {
       started.add(vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
         if (verify(sub.secret, req.getHeader("webhook-id"), req.getHeader("webhook-timestamp"),
             req.getHeader("webhook-signature"), body.getBytes())) {
           sub.received.incrementAndGet();
+          download(downloads, sub, body.toJsonObject());
         } else {
           sub.badSignatures.incrementAndGet();
         }
@@ -55,6 +67,32 @@ final class DemoSubscribers {
       })).listen(0, "127.0.0.1").onSuccess(server -> sub.server = server));
     }
     return Future.all(started).map(s);
+  }
+
+  /** A payload that came as a link: fetched over HTTPS and checked against its SHA-256. */
+  private static void download(WebClient client, Subscriber sub, JsonObject event) {
+    JsonObject payload = event.getJsonObject("data", new JsonObject()).getJsonObject("payload");
+    if (payload == null || payload.getString("url") == null) {
+      return;
+    }
+    String url = payload.getString("url");
+    if (!url.startsWith("https://")) {
+      sub.badDownloads.incrementAndGet();
+      return;
+    }
+    client.getAbs(url).send().onComplete(ar -> {
+      boolean good = ar.succeeded() && ar.result().statusCode() == 200
+          && sha256(ar.result().bodyAsBuffer().getBytes()).equals(payload.getString("sha256"));
+      (good ? sub.downloads : sub.badDownloads).incrementAndGet();
+    });
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Registers both through the admin API, as an operator's script would. */
@@ -112,7 +150,7 @@ final class DemoSubscribers {
   }
 
   boolean allSignaturesValid() {
-    return all.stream().allMatch(s -> s.badSignatures.get() == 0);
+    return all.stream().allMatch(s -> s.badSignatures.get() == 0 && s.badDownloads.get() == 0);
   }
 
   /** Standard Webhooks: v1 = base64 HMAC-SHA256 of "id.timestamp.body" with the secret's key. */

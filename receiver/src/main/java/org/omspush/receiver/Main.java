@@ -27,6 +27,7 @@ public final class Main {
         case "pki" -> pki(rest, out, err);
         case "cert" -> org.omspush.receiver.cli.CertificateRequestCommand.run(rest, out, err);
         case "doctor" -> org.omspush.receiver.cli.Doctor.run(System.getenv(), out);
+        case "secrets" -> org.omspush.receiver.cli.SecretsCommand.run(rest, System.getenv(), out, err);
         case "help", "--help", "-h" -> usage(out, 0);
         default -> {
           err.println("unknown command: " + command);
@@ -49,7 +50,19 @@ public final class Main {
   private static int serve() throws Exception {
     ReceiverConfig config = ReceiverConfig.fromEnvironment();
     ShutdownConfig shutdown = ShutdownConfig.fromEnvironment();
-    ReceiverApp app = ReceiverApp.start(config).toCompletionStage().toCompletableFuture().get();
+    ReceiverApp app;
+    try {
+      app = ReceiverApp.start(config).toCompletionStage().toCompletableFuture().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      // a setting found wrong only against the database (e.g. the secrets key) is one line too
+      if (e.getCause() instanceof ConfigException c) {
+        throw c;
+      }
+      if (e.getCause() instanceof org.omspush.store.secrets.SealedSecretException s) {
+        throw new ConfigException(org.omspush.receiver.config.SecretsConfig.KEY_FILE, s.getMessage());
+      }
+      throw e;
+    }
     GracefulShutdown.install(app, shutdown);
     new CountDownLatch(1).await(); // until SIGTERM: the drain ends the process
     return 0;
@@ -77,7 +90,11 @@ public final class Main {
           cert csr --subject DN --out DIR [--key-type rsa|ec] [--dns NAME ...]
                              a new key and a PKCS#10 request for the ISO (or push server) certificate
           doctor             check the configuration (same environment as serve), certificates, TLS,
-                             database, ISO and subscribers; print what to register with the ISO""");
+                             database, ISO and subscribers; print what to register with the ISO
+          secrets keygen --out FILE
+                             a new key for OMS_SECRETS_KEY_FILE (secrets sealed at rest)
+          secrets rotate --new-key FILE
+                             re-seal every secret in the database under that key (see README)""");
     return status;
   }
 

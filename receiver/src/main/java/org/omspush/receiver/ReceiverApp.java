@@ -54,6 +54,7 @@ public final class ReceiverApp {
   private final AtomicBoolean migrated = new AtomicBoolean();
   private final AtomicReference<PushStore> store = new AtomicReference<>();
   private EmbeddedDatabase embedded;
+  private volatile org.omspush.store.secrets.SecretKeys secretKeys;
   private Pool pool;
   private WorkerExecutor verifiers;
   private int pushPort;
@@ -70,6 +71,8 @@ public final class ReceiverApp {
   private String redemptionDeployment;
   private String deliveryDeployment;
   private String adminDeployment;
+  private volatile org.omspush.receiver.payload.PayloadVerticle payloadListener;
+  private String payloadDeployment;
   private org.omspush.receiver.ops.StateGauges stateGauges;
   private org.omspush.receiver.ops.RetentionJob retention;
 
@@ -81,7 +84,17 @@ public final class ReceiverApp {
   /** Starts everything; the future completes when the push port is listening. */
   public static Future<ReceiverApp> start(ReceiverConfig config) {
     ReceiverApp app = new ReceiverApp(config);
-    return app.run().map(v -> app).recover(e -> app.stop().transform(x -> Future.failedFuture(e)));
+    // Completed from whichever thread finishes the stop: a future of the event loop's context would
+    // wait for that loop, which the stop closes, and a failed start-up would never return.
+    Promise<ReceiverApp> started = Promise.promise();
+    app.run().onComplete(ar -> {
+      if (ar.succeeded()) {
+        started.complete(app);
+      } else {
+        app.stop().onComplete(x -> started.fail(ar.cause()));
+      }
+    });
+    return started.future();
   }
 
   private Future<Void> run() {
@@ -107,12 +120,12 @@ public final class ReceiverApp {
               this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
           var connections = new java.util.concurrent.atomic.AtomicInteger();
-          return vertx.deployVerticle(() -> {
+          return prepareSecrets().compose(k -> vertx.deployVerticle(() -> {
             PushVerticle v = new PushVerticle(options, endpoint, config.pushLimits(), pushesInFlight, connections,
                 metrics);
             pushVerticles.add(v);
             return v;
-          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).map(id -> {
+          }, new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE))).map(id -> {
             pushDeployment = id;
             return pushVerticles.get(0);
           });
@@ -123,11 +136,38 @@ public final class ReceiverApp {
               config.pushHost(), pushPort, config.pushPath(), config.pushIdentities().subjects());
         })
         .compose(v -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch.forReceiver(config, metrics,
-            m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)))))
+            m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)).compose(x -> sharedWithPayloads(m)))))
         .compose(v -> startRedemption())
         .compose(v -> startFanout())
         .onSuccess(v -> startRetention())
         .mapEmpty();
+  }
+
+  /**
+   * The keys that seal secrets at rest: every sealed row must be under one of them (else start-up
+   * stops: a wrong key), and rows still in plaintext (from before V16) are sealed now.
+   */
+  private Future<Void> prepareSecrets() {
+    return vertx.executeBlocking(() -> config.secrets().keysFor(embedded != null, config.dataDir())).compose(keys -> {
+      secretKeys = keys;
+      var sealed = new org.omspush.store.secrets.SealedSecrets(pool);
+      return sealed.census().compose(census -> {
+        var unknown = census.unknownTo(keys);
+        if (!unknown.isEmpty()) {
+          return Future.failedFuture(new org.omspush.receiver.config.ConfigException(
+              org.omspush.receiver.config.SecretsConfig.KEY_FILE, "the database's secrets are sealed under key "
+                  + String.join(", ", unknown) + ", but the keys configured are " + keys.ids()
+                  + ": set it to the key they were sealed with (during a rotation, the old one in "
+                  + org.omspush.receiver.config.SecretsConfig.OLD_KEY_FILES + ")"));
+        }
+        return sealed.sealPlaintext(keys).onSuccess(n -> {
+          if (n > 0) {
+            log.info("sealed {} secrets that were stored in plaintext, under key {}", n, keys.currentId());
+          }
+        });
+      });
+    }).onSuccess(x -> log.info("secrets sealed at rest under key {} (keys that open: {})", secretKeys.currentId(),
+        secretKeys.ids())).mapEmpty();
   }
 
   /** Wake-up hints for every replica's workers once the push is committed. */
@@ -175,23 +215,52 @@ public final class ReceiverApp {
         .mapEmpty();
   }
 
-  /** The admin port (admin API, payload URLs), then the delivery worker, woken by NOTIFY oms_event. */
+  /** The admin port, the payload listener, then the delivery worker, woken by NOTIFY oms_event. */
   private Future<Void> startFanout() {
     FanoutConfig fc = config.fanout();
-    return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
+    return Fanout.start(vertx, pool, null, fc.fanout(), metrics, secretKeys, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls());
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
+        adminPort = admin.actualPort();
         return admin;
       });
-    }).compose(admin -> {
-      adminPort = admin.actualPort();
-      fanout.useDefaultBaseUrl((config.adminTls() != null ? "https" : "http") + "://localhost:" + adminPort);
+    }).compose(admin -> startPayloadListener()).compose(payloads -> {
+      fanout.useDefaultBaseUrl((payloads.secure() ? "https" : "http") + "://localhost:" + payloads.actualPort());
       return fanout.deployWorker();
     }).onSuccess(id -> deliveryDeployment = id).compose(id -> wakeups.listen(Wakeups.EVENT, payload -> fanout.wake()))
         .onSuccess(v -> log.info("fan-out started: payload URLs at {}, subscribers allowed by {}", fanout.baseUrl(),
             config.fanout().fanout().guard()));
+  }
+
+  /**
+   * The payload listener, with the push server's certificate unless it has its own (then watched
+   * for changes like the push server's).
+   */
+  private Future<org.omspush.receiver.payload.PayloadVerticle> startPayloadListener() {
+    var pc = config.payload();
+    var options = pc.plainHttp() ? org.omspush.receiver.payload.PayloadVerticle.plain(pc.host(), pc.port())
+        : org.omspush.receiver.payload.PayloadVerticle.https(pc.host(), pc.port(),
+            pc.ownCertificate() ? pc.tlsCert() : config.tls().certChain(),
+            pc.ownCertificate() ? pc.tlsKey() : config.tls().key());
+    var listener = new org.omspush.receiver.payload.PayloadVerticle(options, fanout.payloadDownloads());
+    Future<String> deployed = vertx.deployVerticle(listener).onSuccess(id -> {
+      payloadDeployment = id;
+      payloadListener = listener;
+    });
+    if (pc.ownCertificate() && !pc.plainHttp()) {
+      deployed = deployed.compose(id -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch
+          .forPayloadListener(pc.tlsCert(), pc.tlsKey(), config.certificates(), metrics, listener::updateSsl)));
+    }
+    return deployed.map(listener);
+  }
+
+  /** The push server's new certificate, for the payload listener too when it shares it. */
+  private Future<?> sharedWithPayloads(org.omspush.receiver.tls.TlsMaterial m) {
+    var listener = payloadListener;
+    return listener == null || config.payload().ownCertificate() || !listener.secure() ? Future.succeededFuture()
+        : listener.updateSsl(m);
   }
 
   /** Data retention: timers only, every batch is a statement on the pool. */
@@ -283,9 +352,15 @@ public final class ReceiverApp {
     return pushPort;
   }
 
-  /** The admin port (admin API and payload URLs); 0 before start-up got there. */
+  /** The admin port (admin API); 0 before start-up got there. */
   public int adminPort() {
     return adminPort;
+  }
+
+  /** The payload listener's port; 0 before start-up got there. */
+  public int payloadPort() {
+    var listener = payloadListener;
+    return listener == null ? 0 : listener.actualPort();
   }
 
   public int opsPort() {
@@ -347,7 +422,8 @@ public final class ReceiverApp {
           + "workers and retention", pushesInFlight.get());
       return stopWorkers();
     }).compose(v -> {
-      log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin port and the database pool");
+      log.info("drain 4/5: workers stopped; closing LISTEN connections, the admin and payload ports and the "
+          + "database pool");
       if (stateGauges != null) {
         stateGauges.stop();
       }
@@ -357,7 +433,7 @@ public final class ReceiverApp {
       if (retrieveClient != null) {
         retrieveClient.close();
       }
-      return Future.join(undeploy(adminDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
+      return Future.join(undeploy(adminDeployment), undeploy(payloadDeployment), fanout == null ? Future.succeededFuture() : fanout.close())
           .transform(ar -> pool == null ? Future.<Void>succeededFuture() : pool.close().otherwiseEmpty());
     });
   }

@@ -223,7 +223,7 @@ class FanoutReceiverTest {
       assertProblem(a, 400, "destination-refused");
     }
     assertProblem(call(HttpMethod.GET, "/api/v1/nothing-here", null), 404, "not-found");
-    assertProblem(call(HttpMethod.GET, "/payloads/1?expires=1&sig=x", null, null), 403, "invalid-payload-link");
+    assertProblem(call(HttpMethod.GET, "/payloads/1?expires=1&sig=x", null, null), 404, "not-found");
   }
 
   @Test

@@ -112,6 +112,13 @@ class KubernetesManifestsTest {
       assertThat(r.probe("livenessProbe")).as(what + "liveness probe").isEqualTo(new Probe("/health/live", 9090));
       assertThat(r.containerPort("push")).as(what + "push port").isEqualTo(8443);
       assertThat(r.containerPort("admin")).as(what + "admin port").isEqualTo(8081);
+      assertThat(r.containerPort("payloads")).as(what + "payload port").isEqualTo(8444);
+      assertThat(r.servicePorts()).as(what + "Service ports").containsEntry("payloads", "payloads")
+          .containsEntry("admin", "admin");
+      Map<Integer, List<Map<String, Object>>> allowed = r.ingressSources();
+      assertThat(allowed.get(8444)).as(what + "payload port open to subscribers").containsExactly(Map.of());
+      assertThat(allowed.get(8081)).as(what + "admin port kept to the namespace and the ingress").isNotEmpty()
+          .doesNotContain(Map.of()).allSatisfy(from -> assertThat(from).doesNotContainKey("ipBlock"));
 
       Map<String, Object> resources = map(container, "resources");
       assertThat(map(resources, "requests")).as(what + "requests")
@@ -120,6 +127,9 @@ class KubernetesManifestsTest {
       assertThat(r.plainEnv()).as(what + "JVM options").hasEntrySatisfying("JAVA_TOOL_OPTIONS",
           v -> assertThat(v).contains("-XX:MaxRAMPercentage=60"));
       assertThat(r.mountPaths()).as(what + "writable /tmp").containsEntry("/tmp", "tmp");
+      assertThat(r.configMapData().get("OMS_SECRETS_KEY_FILE")).as(what + "secrets key from a Secret volume")
+          .startsWith("/etc/oms/secrets-key/");
+      assertThat(r.volume("secrets-key")).as(what + "secrets key volume").containsKey("secret");
       assertThat(r.volume("tmp")).as(what + "tmp volume").containsKey("emptyDir");
 
       // the secrets come from Secrets, never from the ConfigMap or a literal
@@ -152,7 +162,8 @@ class KubernetesManifestsTest {
         "push-tls", Map.of("tls.crt", pki.receiverServer().certificateFile(), "tls.key", pki.receiverServer().keyFile()),
         "iso-client-ca", Map.of("ca.crt", pki.isoCaBundle()),
         "iso-credentials", Map.of("tls.crt", pki.participantClient().certificateFile(),
-            "tls.key", pki.participantClient().keyFile(), "ca.crt", pki.isoCaBundle()));
+            "tls.key", pki.participantClient().keyFile(), "ca.crt", pki.isoCaBundle()),
+        "secrets-key", Map.of("key", DevEnvironment.secretsKey(pki)));
 
     // The container's environment: envFrom the ConfigMap, then env (later wins, as in Kubernetes).
     Map<String, String> env = new HashMap<>(r.configMapData());
@@ -174,7 +185,14 @@ class KubernetesManifestsTest {
       assertThat(files).as("test PKI for Secret volume %s", m.getValue()).isNotNull();
       Path target = dir.resolve("mounts").resolve(m.getValue());
       Files.createDirectories(target);
-      for (Map<String, Object> item : listOfMaps(map(volume, "secret"), "items")) {
+      if (!map(volume, "secret").containsKey("items")) {
+        // every key of the Secret becomes a file of that name
+        for (Map.Entry<String, Path> f : files.entrySet()) {
+          Files.copy(f.getValue(), target.resolve(f.getKey()));
+        }
+      }
+      for (Map<String, Object> item : map(volume, "secret").containsKey("items")
+          ? listOfMaps(map(volume, "secret"), "items") : List.<Map<String, Object>>of()) {
         Path source = files.get((String) item.get("key"));
         assertThat(source).as("key %s of Secret volume %s", item.get("key"), m.getValue()).isNotNull();
         Files.copy(source, target.resolve((String) item.get("path")));
@@ -199,11 +217,13 @@ class KubernetesManifestsTest {
     assertThat(asDeployed.pushPort()).as("OMS_PUSH_PORT vs containerPort push").isEqualTo(r.containerPort("push"));
     assertThat(asDeployed.fanout().adminPort()).as("OMS_ADMIN_PORT vs containerPort admin")
         .isEqualTo(r.containerPort("admin"));
+    assertThat(asDeployed.payload().port()).as("OMS_PAYLOAD_PORT vs containerPort payloads")
+        .isEqualTo(r.containerPort("payloads"));
     assertThat(asDeployed.iso()).as("redemption configured from the mounted ISO credentials").isNotNull();
 
     // Run it on loopback with free ports (the only change), on a test database instead of the Secret's URL.
     Map<String, String> local = new HashMap<>(env);
-    for (String p : List.of("PUSH", "OPS", "ADMIN")) {
+    for (String p : List.of("PUSH", "OPS", "ADMIN", "PAYLOAD")) {
       local.put("OMS_" + p + "_HOST", "127.0.0.1");
       local.put("OMS_" + p + "_PORT", "0");
     }
@@ -299,6 +319,29 @@ class KubernetesManifestsTest {
         }
       }
       return env;
+    }
+
+    /** Every Service's ports: port name to target port name. */
+    Map<String, String> servicePorts() {
+      Map<String, String> ports = new LinkedHashMap<>();
+      objects.stream().filter(o -> "Service".equals(o.get("kind"))).forEach(svc -> {
+        for (Map<String, Object> p : listOfMaps(map(svc, "spec"), "ports")) {
+          ports.put((String) p.get("name"), String.valueOf(p.get("targetPort")));
+        }
+      });
+      return ports;
+    }
+
+    /** The NetworkPolicy's ingress: port to the peers allowed ({} = any source, a rule without from). */
+    Map<Integer, List<Map<String, Object>>> ingressSources() {
+      Map<Integer, List<Map<String, Object>>> allowed = new LinkedHashMap<>();
+      for (Map<String, Object> rule : listOfMaps(map(one("NetworkPolicy"), "spec"), "ingress")) {
+        List<Map<String, Object>> from = rule.containsKey("from") ? listOfMaps(rule, "from") : List.of(Map.of());
+        for (Map<String, Object> port : listOfMaps(rule, "ports")) {
+          allowed.computeIfAbsent((Integer) port.get("port"), k -> new ArrayList<>()).addAll(from);
+        }
+      }
+      return allowed;
     }
 
     /** mountPath to volume name. */

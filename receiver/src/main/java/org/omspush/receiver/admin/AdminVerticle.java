@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.omspush.fanout.Durations;
 import org.omspush.fanout.Fanout;
-import org.omspush.fanout.PayloadLinks;
 import org.omspush.fanout.ProblemDetails;
 import org.omspush.fanout.SubscriberProblem;
 import org.omspush.fanout.Subscribers;
@@ -31,9 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin port: the admin API under {@code /api/v1} (bearer token {@code OMS_ADMIN_TOKEN};
- * without one it stays off and says so), and the signed payload URLs under {@code /payloads/}
- * (no token: the URL's signature is the permission). JSON in and out; every error is RFC 9457
- * problem details.
+ * without one it stays off and says so), and nothing else: payload links have their own
+ * listener ({@code PayloadVerticle}). JSON in and out; every error is RFC 9457 problem details.
  *
  * <pre>
  * POST   /api/v1/subscribers                        create → 201 with id and secret
@@ -46,7 +44,6 @@ import org.slf4j.LoggerFactory;
  * GET    /api/v1/subscribers/{id}/dead-letters      ?limit=
  * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
  * GET    /api/v1/claims                             ?state=PENDING|SUPERSEDED|REDEEMED|DEAD&amp;limit=
- * GET    /payloads/{id}?expires=…&amp;sig=…             the payload's bytes
  * </pre>
  */
 public final class AdminVerticle extends VerticleBase {
@@ -65,7 +62,7 @@ public final class AdminVerticle extends VerticleBase {
   private HttpServer server;
 
   /**
-   * @param token null = the admin API stays off (only payload URLs are served)
+   * @param token null = the admin API stays off (every /api call answers 503)
    * @param tls   null = plain HTTP
    */
   public AdminVerticle(String host, int port, String token, Fanout fanout, AdminTls tls) {
@@ -79,7 +76,6 @@ public final class AdminVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.get(PayloadLinks.PATH + ":id").handler(fanout.payloadDownloads());
     if (token == null) {
       router.route("/api/*").handler(ctx -> ProblemDetails.of(503, "admin-api-off", "Admin API is off",
           "OMS_ADMIN_TOKEN is not set, so the admin API does not run; set it and restart").send(ctx.response()));
@@ -109,11 +105,9 @@ public final class AdminVerticle extends VerticleBase {
     server = vertx.createHttpServer(options).requestHandler(router);
     return server.listen().onSuccess(s -> {
       if (token == null) {
-        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} ({}) serves only signed payload URLs",
-            s.actualPort(), scheme);
+        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} ({}) answers 503", s.actualPort(), scheme);
       } else {
-        log.info("admin API on {}://{}:{}/api/v1 (bearer token), payload URLs under {}", scheme, host, s.actualPort(),
-            PayloadLinks.PATH);
+        log.info("admin API on {}://{}:{}/api/v1 (bearer token)", scheme, host, s.actualPort());
       }
     });
   }

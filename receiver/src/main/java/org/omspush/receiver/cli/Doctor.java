@@ -62,6 +62,9 @@ import org.omspush.store.Migrations;
 import org.omspush.store.Pools;
 import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.fanout.SubscriberStore;
+import org.omspush.store.secrets.SealedSecrets;
+import org.omspush.store.secrets.SecretKeys;
+import org.omspush.receiver.config.SecretsConfig;
 
 /**
  * {@code doctor}: reads the same environment as {@code serve} and checks what would make it fail
@@ -111,8 +114,9 @@ public final class Doctor {
       tlsProtocols(vertx, config);
       iso(config);
       DatabaseUrl db = database(config);
-      if (db != null) {
-        subscribers(vertx, config, db);
+      SecretKeys keys = secretsKey(config, db);
+      if (db != null && keys != null && sealedSecrets(vertx, keys, db)) {
+        subscribers(vertx, config, db, keys);
       }
     } finally {
       await(vertx.close());
@@ -513,11 +517,65 @@ public final class Doctor {
     }
   }
 
-  private void subscribers(Vertx vertx, ReceiverConfig config, DatabaseUrl url) {
+  // ---- secrets at rest ----
+
+  /** The key that seals secrets: set, or generated beside the embedded database; never written here. */
+  private SecretKeys secretsKey(ReceiverConfig config, DatabaseUrl db) {
+    SecretsConfig secrets = config.secrets();
+    if (secrets.configured() != null) {
+      report(Status.OK, "secrets key", SecretsConfig.KEY_FILE + " " + secrets.keyFile() + " is key "
+          + secrets.configured().currentId() + "; keys that open: " + secrets.configured().ids());
+      return secrets.configured();
+    }
+    if (config.databaseUrl() == null) {
+      report(Status.OK, "secrets key", SecretsConfig.KEY_FILE + " is not set: the embedded database's key is "
+          + config.dataDir().resolve(SecretsConfig.GENERATED_KEY) + " (made on first start)");
+      return null;
+    }
+    try {
+      return secrets.keysFor(false, config.dataDir());
+    } catch (ConfigException e) {
+      report(Status.FAIL, "secrets key", e.getMessage());
+      return null;
+    }
+  }
+
+  /** @return whether every sealed secret is under a configured key (so the subscribers can be read) */
+  private boolean sealedSecrets(Vertx vertx, SecretKeys keys, DatabaseUrl url) {
+    Pool pool = Pools.create(vertx, url, 1);
+    SealedSecrets.Census census;
+    try {
+      census = await(new SealedSecrets(pool).census());
+    } catch (RuntimeException e) {
+      report(Status.FAIL, "secrets at rest", "cannot count them: " + e.getMessage());
+      return false;
+    } finally {
+      pool.close();
+    }
+    List<String> unknown = census.unknownTo(keys);
+    if (!unknown.isEmpty()) {
+      report(Status.FAIL, "secrets at rest", "secrets sealed under key " + String.join(", ", unknown)
+          + ", which no configured key is: serve would stop; set the key they were sealed with");
+      return false;
+    }
+    List<String> behind = census.byKey().keySet().stream().filter(id -> !id.equals(keys.currentId())).toList();
+    if (census.plaintext() > 0) {
+      report(Status.WARN, "secrets at rest", census.plaintext() + " still in plaintext: serve seals them at start-up");
+    } else if (!behind.isEmpty()) {
+      report(Status.WARN, "secrets at rest", "a rotation is not finished: secrets under " + behind
+          + "; run `java -jar oms-receiver.jar secrets rotate --new-key <current key file>`");
+    } else {
+      report(Status.OK, "secrets at rest", census.byKey().values().stream().mapToLong(Long::longValue).sum()
+          + " secrets, all sealed under key " + keys.currentId());
+    }
+    return true;
+  }
+
+  private void subscribers(Vertx vertx, ReceiverConfig config, DatabaseUrl url, SecretKeys keys) {
     Pool pool = Pools.create(vertx, url, 1);
     List<Subscriber> all;
     try {
-      all = await(new SubscriberStore(pool).list());
+      all = await(new SubscriberStore(pool, keys).list());
     } catch (RuntimeException e) {
       report(Status.FAIL, "subscribers", "cannot list them: " + e.getMessage());
       return;

@@ -16,7 +16,7 @@ import org.omspush.store.fanout.Breaker;
  *
  * @param adminHost  OMS_ADMIN_HOST (default 0.0.0.0)
  * @param adminPort  OMS_ADMIN_PORT (default 8081; 0 = any free port)
- * @param adminToken OMS_ADMIN_TOKEN; null = the admin API stays off (payload URLs are still served)
+ * @param adminToken OMS_ADMIN_TOKEN; null = the admin API stays off
  */
 public record FanoutConfig(String adminHost, int adminPort, String adminToken, FanoutSettings fanout) {
 
@@ -80,16 +80,22 @@ public record FanoutConfig(String adminHost, int adminPort, String adminToken, F
     return new FanoutConfig(s.string("OMS_ADMIN_HOST", "0.0.0.0"), s.port("OMS_ADMIN_PORT", 8081), token, fanout);
   }
 
-  private static String baseUrl(Settings s) {
+  /** https only: subscribers may refuse any other link (events.md); http only with OMS_PAYLOAD_ALLOW_HTTP=true. */
+  static String baseUrl(Settings s) {
     String v = s.string("OMS_PUBLIC_BASE_URL", null);
     if (v == null) {
       return null;
     }
+    boolean httpAllowed = PayloadConfig.httpAllowed(s);
     try {
       URI u = new URI(v);
       if (u.getScheme() == null || !u.getScheme().matches("https?") || u.getHost() == null || u.getRawQuery() != null
           || u.getRawFragment() != null || u.getRawUserInfo() != null) {
         throw new URISyntaxException(v, "not an http(s) URL");
+      }
+      if (u.getScheme().equals("http") && !httpAllowed) {
+        throw new ConfigException("OMS_PUBLIC_BASE_URL", "must be https://… (payload links are HTTPS URLs), not "
+            + v + "; for trials only, OMS_PAYLOAD_ALLOW_HTTP=true permits http");
       }
     } catch (URISyntaxException e) {
       throw new ConfigException("OMS_PUBLIC_BASE_URL",

@@ -19,6 +19,8 @@ import org.omspush.store.DatabaseUrl;
  * @param retention    how long finished rows are kept, and how often they are deleted
  * @param pushLimits   the push port's queue and request deadlines and its connection cap
  * @param adminTls     null = the admin port speaks plain HTTP
+ * @param payload      the payload listener (signed payload links)
+ * @param secrets      the keys that seal secrets at rest
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -40,7 +42,9 @@ public record ReceiverConfig(
     CertificateSettings certificates,
     RetentionConfig retention,
     PushLimits pushLimits,
-    AdminTls adminTls) {
+    AdminTls adminTls,
+    PayloadConfig payload,
+    SecretsConfig secrets) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -48,7 +52,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention, pushLimits, adminTls);
+        retention, pushLimits, adminTls, payload, secrets);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -107,6 +111,8 @@ public record ReceiverConfig(
         CertificateSettings.from(s),
         RetentionConfig.from(s),
         PushLimitsSettings.from(s),
-        AdminTlsSettings.from(s));
+        AdminTlsSettings.from(s),
+        PayloadConfig.from(s, FanoutConfig.baseUrl(s)),
+        SecretsConfig.from(s));
   }
 }

@@ -14,7 +14,7 @@ import org.omspush.receiver.tls.TlsMaterial;
 
 /** TLS for the push port: 1.2 and 1.3 only, forward-secret AEAD suites only, client certificate required. */
 public final class PushServerOptions {
-  static final List<String> CIPHER_SUITES = List.of(
+  public static final List<String> CIPHER_SUITES = List.of(
       "TLS_AES_256_GCM_SHA384",
       "TLS_AES_128_GCM_SHA256",
       "TLS_CHACHA20_POLY1305_SHA256",

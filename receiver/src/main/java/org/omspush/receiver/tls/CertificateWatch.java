@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.omspush.receiver.config.CertificateSettings;
 import org.omspush.receiver.config.IsoConfig;
 import org.omspush.receiver.config.ReceiverConfig;
 import org.slf4j.Logger;
@@ -29,6 +30,7 @@ public final class CertificateWatch extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CertificateWatch.class);
   private static final Duration EXPIRY_REPORT_INTERVAL = Duration.ofDays(1);
 
+  private final String role;
   private final TlsFiles files;
   private final Duration interval;
   private final Function<TlsMaterial, Future<?>> apply;
@@ -48,18 +50,24 @@ public final class CertificateWatch extends VerticleBase {
    */
   public CertificateWatch(TlsFiles files, Duration interval, Function<TlsMaterial, Future<?>> apply,
       CertificateExpiry expiry, MeterRegistry registry, Clock clock) {
+    this(ROLE, files, interval, apply, expiry, registry, clock);
+  }
+
+  private CertificateWatch(String role, TlsFiles files, Duration interval, Function<TlsMaterial, Future<?>> apply,
+      CertificateExpiry expiry, MeterRegistry registry, Clock clock) {
+    this.role = role;
     this.files = files;
     this.interval = interval;
     this.apply = apply;
     this.expiry = expiry;
     this.clock = clock;
-    this.applied = Counter.builder("oms_tls_reloads_total").tag("certificate", ROLE).tag("outcome", "applied")
+    this.applied = Counter.builder("oms_tls_reloads_total").tag("certificate", role).tag("outcome", "applied")
         .description("Certificate sets read again from their files and swapped into the running server")
         .register(registry);
-    this.refused = Counter.builder("oms_tls_reloads_total").tag("certificate", ROLE).tag("outcome", "refused")
+    this.refused = Counter.builder("oms_tls_reloads_total").tag("certificate", role).tag("outcome", "refused")
         .register(registry);
     io.micrometer.core.instrument.Gauge.builder("oms_tls_reload_refused", failing, AtomicInteger::get)
-        .tag("certificate", ROLE)
+        .tag("certificate", role)
         .description("1 while the certificate files on disk are refused and the server keeps the previous ones")
         .register(registry);
     io.micrometer.core.instrument.Gauge.builder("oms_tls_restart_required", restartRequired, AtomicInteger::get)
@@ -98,6 +106,26 @@ public final class CertificateWatch extends VerticleBase {
     }
     return w;
   }
+
+  /**
+   * The payload listener's own certificate (OMS_PAYLOAD_TLS_CERT/KEY), reloaded like the push
+   * server's. The listener asks for no client certificate, so the chain file stands in for the
+   * client CAs that the check wants.
+   */
+  public static CertificateWatch forPayloadListener(java.nio.file.Path cert, java.nio.file.Path key,
+      CertificateSettings settings, MeterRegistry registry, Function<TlsMaterial, Future<?>> apply) {
+    CertificateExpiry expiry = new CertificateExpiry(registry, settings.warnDays(), Clock.systemUTC());
+    TlsFiles files = new TlsFiles(cert, key, cert, TlsFiles.certificates("OMS_PAYLOAD_TLS_CERT", cert), List.of());
+    CertificateWatch w = new CertificateWatch(PAYLOAD_ROLE, files, settings.reloadInterval(), apply, expiry, registry,
+        Clock.systemUTC());
+    w.initial = () -> {
+      expiry.track(PAYLOAD_ROLE, List.of(files.serverChain().get(0)));
+      expiry.track(PAYLOAD_ROLE + "-chain", files.serverChain().subList(1, files.serverChain().size()));
+    };
+    return w;
+  }
+
+  public static final String PAYLOAD_ROLE = "payload-server";
 
   private Runnable initial = () -> { };
 
@@ -240,12 +268,14 @@ public final class CertificateWatch extends VerticleBase {
       failing.set(0);
       applied.increment();
       var c = m.certificate();
-      log.info("push server certificate reloaded: {} (serial {}, valid until {}, SHA-256 {})",
+      log.info("{} certificate reloaded: {} (serial {}, valid until {}, SHA-256 {})", role,
           c.getSubjectX500Principal().getName(), c.getSerialNumber().toString(16), c.getNotAfter().toInstant(),
           Certificates.fingerprint(c));
-      expiry.track(ROLE, List.of(c));
-      expiry.track(ROLE + "-chain", m.chain().subList(1, m.chain().size()));
-      expiry.track("push-client-ca", m.clientCas());
+      expiry.track(role, List.of(c));
+      expiry.track(role + "-chain", m.chain().subList(1, m.chain().size()));
+      if (role.equals(ROLE)) {
+        expiry.track("push-client-ca", m.clientCas());
+      }
       return null;
     }).recover(e -> {
       refuse(m.hash(), "the server refused it: " + e.getMessage());
@@ -259,7 +289,7 @@ public final class CertificateWatch extends VerticleBase {
     if (!hash.equals(lastRefused)) {
       lastRefused = hash;
       refused.increment();
-      log.error("new TLS files for the push server refused, keeping the current certificate: {}", reason);
+      log.error("new TLS files for the {} refused, keeping the current certificate: {}", role, reason);
     }
   }
 

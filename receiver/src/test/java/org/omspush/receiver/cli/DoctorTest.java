@@ -151,6 +151,33 @@ class DoctorTest {
   }
 
   @Test
+  void the_secrets_key_is_required_for_an_external_database_and_checked_against_its_rows() throws Exception {
+    Map<String, String> env = goodEnvironment();
+    env.remove("OMS_SECRETS_KEY_FILE");
+    Run none = doctor(env);
+    assertThat(none.status()).isEqualTo(1);
+    assertThat(none.line("secrets key")).startsWith("FAIL").contains("OMS_SECRETS_KEY_FILE").contains("secrets keygen");
+    assertThat(doctor(goodEnvironment()).line("secrets at rest")).startsWith("OK");
+
+    DatabaseUrl other = TestDatabase.fresh();
+    UUID id = UUID.randomUUID();
+    TestDatabase.execute(other, "INSERT INTO subscriber (id, url, event_types) VALUES (?, 'http://127.0.0.1:9/', "
+        + "ARRAY['market.event'])", id);
+    TestDatabase.execute(other, "INSERT INTO subscriber_secret (subscriber_id, secret) VALUES (?, "
+        + "'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')", id);
+    env = goodEnvironment();
+    env.put("OMS_DATABASE_URL", urlOf(other));
+    assertThat(doctor(env).line("secrets at rest")).startsWith("WARN").contains("1 still in plaintext");
+
+    TestDatabase.execute(other, "UPDATE subscriber_secret SET secret = NULL, secret_sealed = '\\x00', "
+        + "sealing_key_id = '0123456789abcdef'");
+    Run foreign = doctor(env);
+    assertThat(foreign.status()).isEqualTo(1);
+    assertThat(foreign.line("secrets at rest")).startsWith("FAIL").contains("0123456789abcdef");
+    assertThat(foreign.output()).as("subscribers are not read without their key").doesNotContain("http://127.0.0.1:9/");
+  }
+
+  @Test
   void a_subscriber_the_ssrf_guard_refuses_fails() {
     DatabaseUrl other = TestDatabase.fresh();
     addSubscriber(other, "https://169.254.169.254/latest/meta-data");

@@ -15,6 +15,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.omspush.store.secrets.SealedColumn;
+import org.omspush.store.secrets.SealedSecretException;
+import org.omspush.store.secrets.SealedValue;
+import org.omspush.store.secrets.SecretKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The delivery queue: claiming due deliveries under a lease, recording answers, replaying dead
@@ -24,10 +31,16 @@ import java.util.UUID;
 public final class DeliveryStore {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final Pool pool;
+  private static final Logger log = LoggerFactory.getLogger(DeliveryStore.class);
 
-  public DeliveryStore(Pool pool) {
+  private final Pool pool;
+  private final SecretKeys keys;
+  private final Set<UUID> reportedUnreadable = ConcurrentHashMap.newKeySet();
+
+  /** @param keys open the subscribers' secrets and client keys, seal and open the shared keys */
+  public DeliveryStore(Pool pool, SecretKeys keys) {
     this.pool = Objects.requireNonNull(pool, "pool");
+    this.keys = Objects.requireNonNull(keys, "keys");
   }
 
   /**
@@ -48,7 +61,7 @@ public final class DeliveryStore {
               paused.add(r.getUUID("id"));
             }
           }
-          return SubscriberStore.withSecrets(conn, rows).compose(subscribers -> {
+          return SubscriberStore.withSecrets(conn, rows, keys, this::unreadable).compose(subscribers -> {
             Map<UUID, Subscriber> byId = new LinkedHashMap<>();
             subscribers.forEach(s -> byId.put(s.id(), s));
             UUID[] ids = byId.keySet().toArray(UUID[]::new);
@@ -167,7 +180,20 @@ public final class DeliveryStore {
     });
   }
 
-  /** A random 32-byte key shared by every replica under {@code name}: made by the first that asks. */
+  /**
+   * A subscriber whose secret or client key does not open is not sent to: nothing is signed with
+   * a value that may have been altered. Its deliveries wait; logged once per subscriber.
+   */
+  private void unreadable(UUID subscriber, SealedSecretException e) {
+    if (reportedUnreadable.add(subscriber)) {
+      log.error("subscriber {}: not delivering, its secrets cannot be used: {}", subscriber, e.getMessage());
+    }
+  }
+
+  /**
+   * A random 32-byte key shared by every replica under {@code name}: made by the first that asks,
+   * stored sealed. Fails with {@link SealedSecretException} when the stored one does not open.
+   */
   public Future<byte[]> sharedKey(String name) {
     return sharedKey(name, 3);
   }
@@ -175,11 +201,17 @@ public final class DeliveryStore {
   private Future<byte[]> sharedKey(String name, int tries) {
     byte[] fresh = new byte[32];
     RANDOM.nextBytes(fresh);
-    return pool.preparedQuery(FanoutSql.SHARED_KEY).execute(Tuple.of(name, Buffer.buffer(fresh))).compose(rows -> {
-      if (rows.size() == 0) {
-        return tries > 1 ? sharedKey(name, tries - 1) : Future.failedFuture("no key " + name + " could be read");
-      }
-      return Future.succeededFuture(rows.iterator().next().getBuffer("key").getBytes());
-    });
+    String place = SealedColumn.SHARED_KEY.place(name);
+    SealedValue sealed = keys.seal(fresh, place);
+    return pool.preparedQuery(FanoutSql.SHARED_KEY)
+        .execute(Tuple.of(name, Buffer.buffer(sealed.box()), sealed.keyId())).compose(rows -> {
+          if (rows.size() == 0) {
+            return tries > 1 ? sharedKey(name, tries - 1) : Future.failedFuture("no key " + name + " could be read");
+          }
+          Row r = rows.iterator().next();
+          Buffer plain = r.getBuffer("key");
+          return Future.succeededFuture(plain != null ? plain.getBytes()
+              : keys.open(new SealedValue(r.getString("sealing_key_id"), r.getBuffer("key_sealed").getBytes()), place));
+        });
   }
 }

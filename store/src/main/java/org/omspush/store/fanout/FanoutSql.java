@@ -22,25 +22,27 @@ final class FanoutSql {
 
   static final String SUBSCRIBER_COLUMNS = """
       s.id, s.url, s.description, s.event_types, s.outage_types, s.markets, s.enabled,
-      s.disabled_reason, s.max_in_flight, s.client_cert_pem, s.client_key_pem,
-      s.validation_handshake, s.consecutive_failures, s.paused_until, s.created_at, s.updated_at
+      s.disabled_reason, s.max_in_flight, s.client_cert_pem, s.client_key_pem, s.client_key_sealed,
+      s.sealing_key_id, s.validation_handshake, s.consecutive_failures, s.paused_until, s.created_at, s.updated_at
       """;
 
   // ---------------------------------------------------------------- subscribers (admin API)
 
   /**
    * $1 id, $2 url, $3 description, $4 event_types, $5 outage_types, $6 markets, $7 enabled,
-   * $8 max_in_flight, $9 client_cert_pem, $10 client_key_pem, $11 validation_handshake.
+   * $8 max_in_flight, $9 client_cert_pem, $10 client_key_sealed, $11 validation_handshake,
+   * $12 sealing_key_id (null without a client key).
    */
   static final String INSERT_SUBSCRIBER = """
       INSERT INTO subscriber (id, url, description, event_types, outage_types, markets, enabled,
-                              max_in_flight, client_cert_pem, client_key_pem, validation_handshake)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              max_in_flight, client_cert_pem, client_key_sealed, validation_handshake,
+                              sealing_key_id)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
       """;
 
-  /** $1 subscriber id, $2 secret. */
+  /** $1 subscriber id, $2 the sealed secret, $3 the id of the key that sealed it. */
   static final String INSERT_SECRET = """
-      INSERT INTO subscriber_secret (subscriber_id, secret) VALUES ($1, $2)
+      INSERT INTO subscriber_secret (subscriber_id, secret_sealed, sealing_key_id) VALUES ($1, $2, $3)
       """;
 
   static final String SELECT_SUBSCRIBER = "SELECT " + SUBSCRIBER_COLUMNS + " FROM subscriber s WHERE s.id = $1";
@@ -53,7 +55,7 @@ final class FanoutSql {
    * that have not expired. $1 subscriber ids.
    */
   static final String ACTIVE_SECRETS = """
-      SELECT subscriber_id, secret, created_at, expires_at
+      SELECT subscriber_id, secret, secret_sealed, sealing_key_id, created_at, expires_at
         FROM subscriber_secret
        WHERE subscriber_id = ANY ($1::uuid[]) AND (expires_at IS NULL OR expires_at > now())
        ORDER BY created_at DESC, id DESC
@@ -64,8 +66,8 @@ final class FanoutSql {
    * reason and the circuit breaker.
    *
    * <p>$1 id, $2 url, $3 description, $4 event_types, $5 outage_types, $6 markets, $7 enabled,
-   * $8 max_in_flight, $9 client_cert_pem, $10 client_key_pem, $11 validation_handshake,
-   * $12 disabled_reason (when disabled now).
+   * $8 max_in_flight, $9 client_cert_pem, $10 client_key_sealed, $11 validation_handshake,
+   * $12 disabled_reason (when disabled now), $13 sealing_key_id (null without a client key).
    */
   static final String UPDATE_SUBSCRIBER = """
       UPDATE subscriber
@@ -74,7 +76,8 @@ final class FanoutSql {
              disabled_reason = CASE WHEN $7 THEN NULL
                                     WHEN enabled THEN $12::text
                                     ELSE disabled_reason END,
-             max_in_flight = $8, client_cert_pem = $9, client_key_pem = $10, validation_handshake = $11,
+             max_in_flight = $8, client_cert_pem = $9, client_key_pem = NULL, client_key_sealed = $10,
+             sealing_key_id = $13::text, validation_handshake = $11,
              consecutive_failures = CASE WHEN $7 AND NOT enabled THEN 0 ELSE consecutive_failures END,
              paused_until = CASE WHEN $7 AND NOT enabled THEN NULL ELSE paused_until END,
              updated_at = now()
@@ -88,7 +91,8 @@ final class FanoutSql {
    * A new current secret; the current one keeps signing until now + the grace period. Returns
    * {@code inserted} (0: no such subscriber) and {@code previous_expires_at}.
    *
-   * <p>$1 subscriber id, $2 new secret, $3 grace period in milliseconds.
+   * <p>$1 subscriber id, $2 new secret (sealed), $3 grace period in milliseconds, $4 the id of
+   * the key that sealed it.
    */
   static final String ROTATE_SECRET = """
       WITH target AS (
@@ -99,8 +103,8 @@ final class FanoutSql {
          WHERE subscriber_id = (SELECT id FROM target) AND expires_at IS NULL
         RETURNING expires_at
       ), fresh AS (
-        INSERT INTO subscriber_secret (subscriber_id, secret)
-        SELECT id, $2 FROM target
+        INSERT INTO subscriber_secret (subscriber_id, secret_sealed, sealing_key_id)
+        SELECT id, $2, $4 FROM target
         RETURNING id
       )
       SELECT (SELECT count(*) FROM fresh) AS inserted, (SELECT max(expires_at) FROM previous) AS previous_expires_at
@@ -355,17 +359,18 @@ final class FanoutSql {
 
   /**
    * A key shared by every replica: inserted by the first, read by all. Returns no row when a
-   * concurrent first insert committed after this statement's snapshot: run it again.
-   * $1 name, $2 a new random key.
+   * concurrent first insert committed after this statement's snapshot: run it again. The key is
+   * stored sealed; a row from before V16 may still hold it in {@code key} until start-up seals it.
+   * $1 name, $2 a new random key, sealed, $3 the id of the key that sealed it.
    */
   static final String SHARED_KEY = """
       WITH created AS (
-        INSERT INTO fanout_key (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING
-        RETURNING key
+        INSERT INTO fanout_key (name, key_sealed, sealing_key_id) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING
+        RETURNING key, key_sealed, sealing_key_id
       )
-      SELECT key FROM created
+      SELECT key, key_sealed, sealing_key_id FROM created
       UNION ALL
-      SELECT key FROM fanout_key WHERE name = $1
+      SELECT key, key_sealed, sealing_key_id FROM fanout_key WHERE name = $1
       LIMIT 1
       """;
 

@@ -1,5 +1,6 @@
 package org.omspush.store.fanout;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import java.util.ArrayList;
@@ -8,12 +9,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.omspush.store.secrets.SealedColumn;
+import org.omspush.store.secrets.SealedSecretException;
+import org.omspush.store.secrets.SealedValue;
+import org.omspush.store.secrets.SecretKeys;
 
 /** Row ⇄ record mapping of the fan-out tables. */
 final class Rows {
   private Rows() {}
 
-  static Subscriber subscriber(Row r, List<SubscriberSecret> secrets) {
+  /** @throws SealedSecretException when its client key is sealed and does not open */
+  static Subscriber subscriber(Row r, List<SubscriberSecret> secrets, SecretKeys keys) {
     return new Subscriber(
         r.getUUID("id"),
         r.getString("url"),
@@ -25,7 +31,7 @@ final class Rows {
         r.getString("disabled_reason"),
         r.getInteger("max_in_flight"),
         r.getString("client_cert_pem"),
-        r.getString("client_key_pem"),
+        opened(r, SealedColumn.SUBSCRIBER_CLIENT_KEY, "client_key_pem", "client_key_sealed", r.getUUID("id"), keys),
         r.getBoolean("validation_handshake"),
         r.getInteger("consecutive_failures"),
         r.getOffsetDateTime("paused_until"),
@@ -34,15 +40,39 @@ final class Rows {
         secrets);
   }
 
-  /** subscriber id → its active secrets, newest first (as the query orders them). */
-  static Map<UUID, List<SubscriberSecret>> secrets(RowSet<Row> rows) {
+  /**
+   * subscriber id → its active secrets, newest first (as the query orders them). A subscriber with
+   * a secret that does not open is left out and put in {@code unreadable}.
+   */
+  static Map<UUID, List<SubscriberSecret>> secrets(RowSet<Row> rows, SecretKeys keys,
+      Map<UUID, SealedSecretException> unreadable) {
     Map<UUID, List<SubscriberSecret>> out = new LinkedHashMap<>();
     for (Row r : rows) {
-      out.computeIfAbsent(r.getUUID("subscriber_id"), k -> new ArrayList<>())
-          .add(new SubscriberSecret(r.getString("secret"), r.getOffsetDateTime("created_at"),
-              r.getOffsetDateTime("expires_at")));
+      UUID subscriber = r.getUUID("subscriber_id");
+      if (unreadable.containsKey(subscriber)) {
+        continue;
+      }
+      try {
+        String secret = opened(r, SealedColumn.SUBSCRIBER_SECRET, "secret", "secret_sealed", subscriber, keys);
+        out.computeIfAbsent(subscriber, k -> new ArrayList<>())
+            .add(new SubscriberSecret(secret, r.getOffsetDateTime("created_at"), r.getOffsetDateTime("expires_at")));
+      } catch (SealedSecretException e) {
+        unreadable.put(subscriber, e);
+        out.remove(subscriber);
+      }
     }
     return out;
+  }
+
+  /** A secret column's value: opened when sealed, as is when the row still has plaintext (written before V16). */
+  static String opened(Row r, SealedColumn column, String plain, String sealed, Object owner, SecretKeys keys) {
+    String text = r.getString(plain);
+    if (text != null) {
+      return text;
+    }
+    Buffer box = r.getBuffer(sealed);
+    return box == null ? null
+        : keys.openText(new SealedValue(r.getString("sealing_key_id"), box.getBytes()), column.place(owner));
   }
 
   static DueDelivery due(Row r) {
