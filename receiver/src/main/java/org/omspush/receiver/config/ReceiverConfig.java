@@ -15,6 +15,7 @@ import org.omspush.store.DatabaseUrl;
  * @param fanout       the admin API and the fan-out to subscribers
  * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
  * @param retention    how long finished rows are kept, and how often they are deleted
+ * @param largeTransfersMax documents streamed at once per replica, fetches and payload downloads together
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -34,7 +35,8 @@ public record ReceiverConfig(
     IsoConfig iso,
     FanoutConfig fanout,
     CertificateSettings certificates,
-    RetentionConfig retention) {
+    RetentionConfig retention,
+    int largeTransfersMax) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -42,7 +44,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention);
+        retention, largeTransfersMax);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -99,6 +101,7 @@ public record ReceiverConfig(
         IsoConfig.from(s),
         FanoutConfig.from(s),
         CertificateSettings.from(s),
-        RetentionConfig.from(s));
+        RetentionConfig.from(s),
+        (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX));
   }
 }
