@@ -82,6 +82,7 @@ public final class ReceiverApp {
     this.config = config;
     this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     this.transfers = new PayloadTransfers(vertx, config.largeTransfersMax());
+    metrics.gauge("oms.large.transfers.in_flight", transfers, PayloadTransfers::inUse);
   }
 
   /** Starts everything; the future completes when the push port is listening. */

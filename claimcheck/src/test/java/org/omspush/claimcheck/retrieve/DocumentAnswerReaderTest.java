@@ -237,6 +237,21 @@ class DocumentAnswerReaderTest {
   }
 
   @Test
+  void answer_with_a_dtd_is_refused() {
+    String signed = new String(iso.sign(SignedAnswers.attachment(outage("OUT-DTD-1", 4096))), StandardCharsets.UTF_8);
+    int root = signed.indexOf("<soap:Envelope");
+    assertThat(root).isNotNegative();
+    byte[] withDtd = (signed.substring(0, root) + "<!DOCTYPE soap:Envelope [<!ENTITY lol \"lol\">]>"
+        + signed.substring(root)).getBytes(StandardCharsets.UTF_8);
+    MemorySink sink = new MemorySink();
+
+    RetrieveAnswer read = read(new DocumentAnswerReader(LIMIT, true), withDtd, sink);
+
+    assertThat(read).isEqualTo(new RetrieveAnswer.Rejected("the answer has a DTD, which the contract forbids"));
+    assertThat(sink.writes).isZero();
+  }
+
+  @Test
   void signed_fault_is_a_fault_with_its_description() {
     RetrieveAnswer read = new DocumentAnswerReader(LIMIT, true).read(503, "text/xml",
         new ByteArrayInputStream(iso.sign(SignedAnswers.unavailableFault())), pki.isoServer().certificate(),
