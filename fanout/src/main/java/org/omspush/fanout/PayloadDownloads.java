@@ -36,12 +36,20 @@ public final class PayloadDownloads implements Handler<RoutingContext> {
   private final PayloadStore payloads;
   private final PayloadTransfers transfers;
   private final Clock clock;
+  private final Duration patience;
 
   public PayloadDownloads(PayloadLinks links, PayloadStore payloads, PayloadTransfers transfers, Clock clock) {
+    this(links, payloads, transfers, clock, Duration.ofSeconds(PATIENCE_SECONDS));
+  }
+
+  /** @param patience how long a download waits for a transfer slot before it answers 503 */
+  PayloadDownloads(PayloadLinks links, PayloadStore payloads, PayloadTransfers transfers, Clock clock,
+      Duration patience) {
     this.links = links;
     this.payloads = payloads;
     this.transfers = transfers;
     this.clock = clock;
+    this.patience = patience;
   }
 
   @Override
@@ -61,7 +69,7 @@ public final class PayloadDownloads implements Handler<RoutingContext> {
       return;
     }
     long left = Math.max(0, Long.parseLong(ctx.queryParams().get("expires")) - now.getEpochSecond());
-    transfers.acquire(Duration.ofSeconds(PATIENCE_SECONDS)).onComplete(slot -> {
+    transfers.acquire(patience).onComplete(slot -> {
       if (slot.failed()) {
         ctx.response().putHeader("Retry-After", "5");
         ProblemDetails.of(503, "busy", "Too many downloads",

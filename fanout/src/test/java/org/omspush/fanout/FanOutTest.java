@@ -477,6 +477,40 @@ class FanOutTest extends FanoutTestBase {
   }
 
   @Test
+  void a_download_that_finds_every_transfer_slot_taken_answers_503_with_retry_after_and_is_served_once_one_frees() {
+    fanout = Harness.start(vertx, Harness.TEST_SETTINGS);
+    byte[] document = "<OutageDocument xmlns=\"urn:omspush:v1\"/>".getBytes(StandardCharsets.UTF_8);
+    long id = fanout.chunkedPayload(document, 16);
+    org.omspush.store.PayloadTransfers transfers = new org.omspush.store.PayloadTransfers(vertx, 1);
+    org.omspush.store.PayloadTransfers.Slot held = await(transfers.acquire());
+    PayloadDownloads downloads = new PayloadDownloads(fanout.fanout.payloadLinks(),
+        new org.omspush.store.PayloadStore(fanout.pool), transfers, java.time.Clock.systemUTC(), Duration.ofMillis(300));
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    router.get("/payloads/:id").handler(downloads);
+    io.vertx.core.http.HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+    String link = fanout.fanout.payloadLinks().url(id, java.time.Instant.now());
+    String url = "http://127.0.0.1:" + server.actualPort() + link.substring(link.indexOf("/payloads/"));
+    HttpClient client = vertx.createHttpClient();
+    try {
+      var busy = await(client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(url))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> Map.entry(resp, b)))));
+      assertThat(busy.getKey().statusCode()).isEqualTo(503);
+      assertThat(busy.getKey().getHeader("Retry-After")).isEqualTo("5");
+      assertThat(new JsonObject(busy.getValue()).getString("detail")).contains("OMS_LARGE_TRANSFERS_MAX");
+
+      held.close();
+      var served = await(client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(url))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> Map.entry(resp, b)))));
+      assertThat(served.getKey().statusCode()).isEqualTo(200);
+      assertThat(served.getValue().getBytes()).isEqualTo(document);
+      eventually("the download's slot given back", () -> transfers.inUse() == 0);
+    } finally {
+      await(client.close());
+      await(server.close());
+    }
+  }
+
+  @Test
   void gzip_refused_with_q_zero_is_not_sent() {
     assertThat(PayloadDownloads.acceptsGzip("gzip;q=0, identity")).isFalse();
     assertThat(PayloadDownloads.acceptsGzip("deflate, gzip")).isTrue();
