@@ -10,6 +10,8 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import org.omspush.store.PayloadStore;
+import org.omspush.store.PayloadTransfers;
 import org.omspush.store.fanout.ClaimListing;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.SubscriberStore;
@@ -34,6 +36,8 @@ public final class Fanout {
   private final Clock clock;
   private final List<DeliveryWorker> workers = new CopyOnWriteArrayList<>();
   private final AtomicReference<String> defaultBaseUrl = new AtomicReference<>("https://localhost:8444");
+  private final PayloadStore payloads;
+  private final AtomicReference<PayloadTransfers> transfers = new AtomicReference<>();
 
   private Fanout(Vertx vertx, Pool pool, PgConnectOptions listenTo, FanoutSettings settings, MeterRegistry registry,
       SecretKeys secrets, byte[] key, Clock clock) {
@@ -48,6 +52,8 @@ public final class Fanout {
     this.subscribers = new Subscribers(vertx, new SubscriberStore(pool, secrets), deliveries, http, settings,
         () -> URI.create(baseUrl()).getHost());
     this.claims = new ClaimListing(pool);
+    this.payloads = new PayloadStore(pool);
+    this.transfers.set(new PayloadTransfers(vertx, PayloadTransfers.DEFAULT_MAX));
   }
 
   /**
@@ -84,8 +90,13 @@ public final class Fanout {
     return subscribers;
   }
 
+  /** Payload-link downloads share these slots with the replica's document fetches (set before {@link #payloadDownloads}). */
+  public void shareTransfers(PayloadTransfers shared) {
+    transfers.set(shared);
+  }
+
   public PayloadDownloads payloadDownloads() {
-    return new PayloadDownloads(links, deliveries, clock);
+    return new PayloadDownloads(links, payloads, transfers.get(), clock);
   }
 
   public PayloadLinks payloadLinks() {

@@ -440,6 +440,83 @@ class FanOutTest extends FanoutTestBase {
     }
   }
 
+  @Test
+  void a_payload_stored_in_chunks_downloads_as_xml_or_as_its_stored_gzip_when_the_client_accepts_gzip()
+      throws Exception {
+    fanout = Harness.start(vertx, Harness.TEST_SETTINGS);
+    StringBuilder text = new StringBuilder("<OutageDocument xmlns=\"urn:omspush:v1\">");
+    java.util.Random random = new java.util.Random(7);
+    while (text.length() < 3 * 1024 * 1024) {
+      text.append("<line>").append(Long.toString(random.nextLong(), 36)).append(" é</line>\n");
+    }
+    byte[] document = text.append("</OutageDocument>").toString().getBytes(StandardCharsets.UTF_8);
+    long id = fanout.chunkedPayload(document, 64 * 1024);
+    assertThat(TestDatabase.count(fanout.db, "payload_chunk", "payload_id = ?", id)).isGreaterThan(10);
+    String url = fanout.fanout.payloadLinks().url(id, java.time.Instant.now());
+    HttpClient client = vertx.createHttpClient();
+    try {
+      var plain = await(client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(url))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> Map.entry(resp, b)))));
+      assertThat(plain.getKey().statusCode()).isEqualTo(200);
+      assertThat(plain.getKey().getHeader("Content-Encoding")).isNull();
+      assertThat(plain.getKey().getHeader("Content-Length")).isEqualTo(Integer.toString(document.length));
+      assertThat(plain.getValue().getBytes()).isEqualTo(document);
+
+      var gzipped = await(client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(url)
+              .putHeader("Accept-Encoding", "br;q=1.0, gzip;q=0.8"))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> Map.entry(resp, b)))));
+      assertThat(gzipped.getKey().statusCode()).isEqualTo(200);
+      assertThat(gzipped.getKey().getHeader("Content-Encoding")).isEqualTo("gzip");
+      assertThat(gzipped.getKey().getHeader("ETag")).isNotEqualTo(plain.getKey().getHeader("ETag"));
+      try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.getValue().getBytes()))) {
+        assertThat(in.readAllBytes()).isEqualTo(document);
+      }
+    } finally {
+      await(client.close());
+    }
+  }
+
+  @Test
+  void a_download_that_finds_every_transfer_slot_taken_answers_503_with_retry_after_and_is_served_once_one_frees() {
+    fanout = Harness.start(vertx, Harness.TEST_SETTINGS);
+    byte[] document = "<OutageDocument xmlns=\"urn:omspush:v1\"/>".getBytes(StandardCharsets.UTF_8);
+    long id = fanout.chunkedPayload(document, 16);
+    org.omspush.store.PayloadTransfers transfers = new org.omspush.store.PayloadTransfers(vertx, 1);
+    org.omspush.store.PayloadTransfers.Slot held = await(transfers.acquire());
+    PayloadDownloads downloads = new PayloadDownloads(fanout.fanout.payloadLinks(),
+        new org.omspush.store.PayloadStore(fanout.pool), transfers, java.time.Clock.systemUTC(), Duration.ofMillis(300));
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+    router.get("/payloads/:id").handler(downloads);
+    io.vertx.core.http.HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+    String link = fanout.fanout.payloadLinks().url(id, java.time.Instant.now());
+    String url = "http://127.0.0.1:" + server.actualPort() + link.substring(link.indexOf("/payloads/"));
+    HttpClient client = vertx.createHttpClient();
+    try {
+      var busy = await(client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(url))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> Map.entry(resp, b)))));
+      assertThat(busy.getKey().statusCode()).isEqualTo(503);
+      assertThat(busy.getKey().getHeader("Retry-After")).isEqualTo("5");
+      assertThat(new JsonObject(busy.getValue()).getString("detail")).contains("OMS_LARGE_TRANSFERS_MAX");
+
+      held.close();
+      var served = await(client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(url))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> Map.entry(resp, b)))));
+      assertThat(served.getKey().statusCode()).isEqualTo(200);
+      assertThat(served.getValue().getBytes()).isEqualTo(document);
+      eventually("the download's slot given back", () -> transfers.inUse() == 0);
+    } finally {
+      await(client.close());
+      await(server.close());
+    }
+  }
+
+  @Test
+  void gzip_refused_with_q_zero_is_not_sent() {
+    assertThat(PayloadDownloads.acceptsGzip("gzip;q=0, identity")).isFalse();
+    assertThat(PayloadDownloads.acceptsGzip("deflate, gzip")).isTrue();
+    assertThat(PayloadDownloads.acceptsGzip(null)).isFalse();
+  }
+
   private int status(HttpClient client, String url) {
     var opts = new io.vertx.core.http.RequestOptions().setMethod(HttpMethod.GET)
         .setAbsoluteURI(url);

@@ -134,7 +134,20 @@ final class Harness implements AutoCloseable {
     return id;
   }
 
-  /** Stores a payload as the redemption worker does (gzipped; size and sha256 of the bytes). */
+  /** Stores a payload as the redemption worker does: the gzip in chunks of {@code chunkBytes}, then complete. */
+  long chunkedPayload(byte[] document, int chunkBytes) {
+    byte[] gz = gzip(document);
+    long id = TestDatabase.queryLong(db, "INSERT INTO payload (size_bytes, sha256) VALUES (NULL, NULL) RETURNING id");
+    for (int seq = 0; seq * chunkBytes < gz.length; seq++) {
+      TestDatabase.execute(db, "INSERT INTO payload_chunk (payload_id, seq, data) VALUES (?, ?, ?)", id, seq,
+          java.util.Arrays.copyOfRange(gz, seq * chunkBytes, Math.min(gz.length, (seq + 1) * chunkBytes)));
+    }
+    TestDatabase.execute(db, "UPDATE payload SET size_bytes = ?, sha256 = ? WHERE id = ?", (long) document.length,
+        sha256(document), id);
+    return id;
+  }
+
+  /** Stores a payload as it was before chunks (V13): one gzipped value; size and sha256 of the bytes. */
   long payload(String xml) {
     byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
     try (Connection c = TestDatabase.connect(db);

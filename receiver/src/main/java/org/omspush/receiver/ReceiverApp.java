@@ -18,6 +18,7 @@ import org.omspush.claimcheck.redeem.CatchUp;
 import org.omspush.claimcheck.redeem.RedemptionSettings;
 import org.omspush.claimcheck.redeem.RedemptionWorker;
 import org.omspush.claimcheck.retrieve.AnswerReader;
+import org.omspush.claimcheck.retrieve.DocumentAnswerReader;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.claimcheck.retrieve.RetrieveClient;
 import org.omspush.claimcheck.retrieve.RetrieveServices;
@@ -36,6 +37,8 @@ import org.omspush.receiver.push.PushVerticle;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.EmbeddedDatabase;
 import org.omspush.store.Migrations;
+import org.omspush.store.PayloadStore;
+import org.omspush.store.PayloadTransfers;
 import org.omspush.store.Pools;
 import org.omspush.store.PushStore;
 import org.slf4j.Logger;
@@ -75,10 +78,14 @@ public final class ReceiverApp {
   private String payloadDeployment;
   private org.omspush.receiver.ops.StateGauges stateGauges;
   private org.omspush.receiver.ops.RetentionJob retention;
+  /** Documents streamed at once, fetched and downloaded together. */
+  private final PayloadTransfers transfers;
 
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
     this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+    this.transfers = new PayloadTransfers(vertx, config.largeTransfersMax());
+    metrics.gauge("oms.large.transfers.in_flight", transfers, PayloadTransfers::inUse);
   }
 
   /** Starts everything; the future completes when the push port is listening. */
@@ -191,7 +198,9 @@ public final class ReceiverApp {
     RedemptionSettings rs = iso.redemption();
     WorkerExecutor isoWorkers = vertx.createSharedWorkerExecutor("oms-retrieve", 2);
     retrieveClient = new RetrieveClient(vertx, iso.baseUrl(), iso.isoCa(), iso.identities(), isoWorkers,
-        new AnswerReader(rs.maxPayloadBytes(), rs.verifyIsoSignature()), rs.requestTimeout(), rs.maxPayloadBytes());
+        new AnswerReader(rs.verifyIsoSignature()),
+        new DocumentAnswerReader(rs.maxPayloadBytes(), rs.verifyIsoSignature()), new PayloadStore(pool), transfers,
+        rs.requestTimeout(), rs.maxPayloadBytes());
     RedemptionStore redemption = new RedemptionStore(pool);
     AupGate gate = new AupGate(vertx, redemption, rs, metrics);
     String owner = workerId();
@@ -220,6 +229,7 @@ public final class ReceiverApp {
     FanoutConfig fc = config.fanout();
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, secretKeys, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
+      fanout.shareTransfers(transfers);
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls());
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;

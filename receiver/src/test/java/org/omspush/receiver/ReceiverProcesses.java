@@ -82,10 +82,19 @@ final class ReceiverProcesses {
 
     static ReceiverProcess start(String name, Map<String, String> env, Path logFile, int pushPort, int opsPort)
         throws IOException {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       // C1 only and the serial collector: a short-lived JVM starts faster on a small, busy machine.
-      ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve");
+      return start(name, env, logFile, pushPort, opsPort, List.of("-Xmx512m", "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1"));
+    }
+
+    /** With these JVM options instead (heap size, GC log). */
+    static ReceiverProcess start(String name, Map<String, String> env, Path logFile, int pushPort, int opsPort,
+        List<String> jvmOptions) throws IOException {
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<String> command = new java.util.ArrayList<>(List.of(java));
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
+      ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().putAll(env);
       pb.redirectErrorStream(true);
       pb.redirectOutput(logFile.toFile());

@@ -146,7 +146,9 @@ class RedemptionTest {
     }
     eventually("5 claims redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 5);
     assertThat(TestDatabase.count(db, "event", "type = 'outage.status-changed'")).isEqualTo(5);
-    var rows = TestDatabase.rows(db, "select p.content_gzip, p.sha256, p.size_bytes from payload p");
+    var rows = TestDatabase.rows(db, "select string_agg(c.data, ''::bytea order by c.seq) as content_gzip, p.sha256,"
+        + " p.size_bytes from payload p join payload_piece c on c.payload_id = p.id group by p.id");
+    assertThat(rows).hasSize(5);
     for (var row : rows) {
       byte[] gzip = (byte[]) row.get("content_gzip");
       assertThat(gunzipSha256(gzip)).isEqualTo(row.get("sha256"));

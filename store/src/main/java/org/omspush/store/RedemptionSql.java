@@ -196,7 +196,8 @@ final class RedemptionSql {
 
   /**
    * Stores a retrieved outage document and publishes it. $1 claim id, $2 outage_mrid, $3 document
-   * version, $4 outage_type, $5 status, $6 last_modified, $7 payload gzip, $8 size, $9 sha256.
+   * version, $4 outage_type, $5 status, $6 last_modified, $7 payload id (its chunks written), $8 size,
+   * $9 sha256: the payload becomes complete here.
    * The event is written only if no event of this outage has this version or a newer one
    * (subscribers never get N after N+1); every pending claim the document covers is REDEEMED.
    */
@@ -207,7 +208,7 @@ final class RedemptionSql {
         SELECT s.previous_status, s.inbound_message_id FROM claim s
          WHERE s.outage_mrid = $2 AND s.version = $3 ORDER BY s.id LIMIT 1
       ), new_payload AS (
-        INSERT INTO payload (content_gzip, size_bytes, sha256) VALUES ($7, $8, $9) RETURNING id
+        UPDATE payload SET size_bytes = $8, sha256 = $9 WHERE id = $7 AND size_bytes IS NULL RETURNING id
       ), published AS (
         INSERT INTO event (id, type, subject, time, outage_mrid, outage_version, outage_type, data,
                            payload_id, inbound_message_id, claim_id)
@@ -238,14 +239,14 @@ final class RedemptionSql {
       """;
 
   /**
-   * Stores a retrieved market-event document and publishes the event. $1 claim id, $2 payload
-   * gzip, $3 size, $4 sha256.
+   * Stores a retrieved market-event document and publishes the event. $1 claim id, $2 payload id
+   * (its chunks written), $3 size, $4 sha256.
    */
   static final String COMPLETE_MARKET_EVENT = """
       WITH claimed AS (
         SELECT c.id, c.market_event_id FROM claim c WHERE c.id = $1
       ), new_payload AS (
-        INSERT INTO payload (content_gzip, size_bytes, sha256) VALUES ($2, $3, $4) RETURNING id
+        UPDATE payload SET size_bytes = $3, sha256 = $4 WHERE id = $2 AND size_bytes IS NULL RETURNING id
       ), ready AS (
         UPDATE market_event SET fanout_state = 'READY'
          WHERE id = (SELECT market_event_id FROM claimed)

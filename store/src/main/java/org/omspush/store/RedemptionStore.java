@@ -1,7 +1,6 @@
 package org.omspush.store;
 
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -191,7 +190,11 @@ public final class RedemptionStore {
         .<Void>mapEmpty().recover(e -> failed("marking a service refused", e));
   }
 
-  /** Stores a retrieved document, redeems the claims it covers and publishes the event, in one transaction. */
+  /**
+   * Completes a retrieved document's payload (its chunks already written), redeems the claims it
+   * covers and publishes the event, in one transaction. Nothing is changed when the lease was lost
+   * (redeemed 0): the caller then discards the payload.
+   */
   public Future<Completion> complete(ClaimToRedeem claim, String owner, RetrievedDocument doc) {
     return pool.withTransaction(conn -> conn.preparedQuery(RedemptionSql.LOCK_FOR_COMPLETION)
         .execute(Tuple.of(claim.id(), owner, claim.outageMRID()))
@@ -206,10 +209,10 @@ public final class RedemptionStore {
             sql = RedemptionSql.COMPLETE_OUTAGE;
             t = Tuple.tuple().addValue(claim.id()).addValue(doc.outageMRID()).addValue(doc.version())
                 .addValue(doc.outageType()).addValue(doc.status()).addValue(doc.lastModified())
-                .addValue(Buffer.buffer(doc.xmlGzip())).addValue(doc.size()).addValue(doc.sha256());
+                .addValue(doc.payloadId()).addValue(doc.size()).addValue(doc.sha256());
           } else {
             sql = RedemptionSql.COMPLETE_MARKET_EVENT;
-            t = Tuple.of(claim.id(), Buffer.buffer(doc.xmlGzip()), doc.size(), doc.sha256());
+            t = Tuple.of(claim.id(), doc.payloadId(), doc.size(), doc.sha256());
           }
           return conn.preparedQuery(sql).execute(t).map(rows -> {
             Row done = rows.iterator().next();
@@ -217,6 +220,15 @@ public final class RedemptionStore {
           });
         }))
         .recover(e -> failed("storing a retrieved document", e));
+  }
+
+  /**
+   * Deletes a fetched payload that no claim took (the document did not answer the claim, or the
+   * lease was lost before it was stored); never one that something refers to.
+   */
+  public Future<Void> discardPayload(long payloadId) {
+    return pool.preparedQuery(PayloadSql.DISCARD).execute(Tuple.of(payloadId)).<Void>mapEmpty()
+        .recover(e -> failed("deleting an unused payload", e));
   }
 
   /** Where catch-up left off: since, or null when it never ran (then the newest change known). */

@@ -138,12 +138,20 @@ class RedemptionStoreTest {
     assertThat(count(db, "claim", "state = 'PENDING' and attempts = 0")).isEqualTo(1);
   }
 
+  /** A payload written as a fetch writes it, not yet complete. */
+  private long payload(byte[] gzip) {
+    PayloadStore payloads = new PayloadStore(pool);
+    long id = await(payloads.begin());
+    await(payloads.append(id, 0, io.vertx.core.buffer.Buffer.buffer(gzip)));
+    return id;
+  }
+
   @Test
   void a_retrieved_newer_version_redeems_every_older_pending_claim_and_publishes_once() {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
     var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
     await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-1", 2)));
-    var doc = new RetrievedDocument("OUT-1", "RESOURCE", 2L, "ACTIVE", Pushes.MODIFIED, new byte[] {1, 2}, 10,
+    var doc = new RetrievedDocument("OUT-1", "RESOURCE", 2L, "ACTIVE", Pushes.MODIFIED, payload(new byte[] {1, 2}), 10,
         "a".repeat(64));
     var done = await(store.complete(claim, "w", doc));
     assertThat(done.published()).isTrue();
@@ -160,11 +168,15 @@ class RedemptionStoreTest {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
     var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
     execute(db, "update claim set lease_owner = 'someone-else'");
-    var doc = new RetrievedDocument("OUT-1", "RESOURCE", 1L, "ACTIVE", Pushes.MODIFIED, new byte[] {1}, 1,
+    long payload = payload(new byte[] {1});
+    var doc = new RetrievedDocument("OUT-1", "RESOURCE", 1L, "ACTIVE", Pushes.MODIFIED, payload, 1,
         "b".repeat(64));
     assertThat(await(store.complete(claim, "w", doc)).redeemed()).isZero();
-    assertThat(count(db, "payload")).isZero();
+    assertThat(count(db, "payload", "size_bytes is not null")).as("complete payloads").isZero();
     assertThat(count(db, "event")).isZero();
+    await(store.discardPayload(payload));
+    assertThat(count(db, "payload")).isZero();
+    assertThat(count(db, "payload_chunk")).isZero();
   }
 
   @Test

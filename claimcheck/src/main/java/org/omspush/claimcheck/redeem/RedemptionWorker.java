@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.omspush.claimcheck.push.Ns;
-import org.omspush.claimcheck.retrieve.AnswerReader;
+import org.omspush.claimcheck.retrieve.DocumentHead;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.claimcheck.retrieve.RequestSigner;
 import org.omspush.claimcheck.retrieve.RetrieveAnswer;
@@ -289,12 +289,19 @@ public final class RedemptionWorker extends VerticleBase {
     if (answer instanceof RetrieveAnswer.Document d) {
       Optional<RetrievedDocument> doc = toDocument(claim, d);
       if (doc.isEmpty()) {
-        return retry(claim, "the document does not match the claim (mRID, event or an older version)");
+        return discard(d).compose(v -> retry(claim,
+            "the document does not match the claim (mRID, event or an older version)"));
       }
-      return store.complete(claim, owner, doc.get()).map(c -> {
-        about(log.atInfo(), claim).log("claim {} redeemed ({}): {} claims, event {}", claim.id(), describe(claim),
-            c.redeemed(), c.published() ? "published" : "already published by a newer version");
-        return (Void) null;
+      return store.complete(claim, owner, doc.get()).transform(ar -> {
+        if (ar.failed() || ar.result().redeemed() == 0) {
+          // Not stored (lease lost, or the database failed): the fetched payload is nobody's.
+          return discard(d).transform(v -> ar.failed() ? Future.failedFuture(ar.cause()) : Future.succeededFuture());
+        }
+        var c = ar.result();
+        about(log.atInfo(), claim).log("claim {} redeemed ({}, {} bytes): {} claims, event {}", claim.id(),
+            describe(claim), d.size(), c.redeemed(),
+            c.published() ? "published" : "already published by a newer version");
+        return Future.<Void>succeededFuture();
       });
     }
     if (answer instanceof RetrieveAnswer.AupPage p) {
@@ -331,6 +338,14 @@ public final class RedemptionWorker extends VerticleBase {
     return retry(claim, "unexpected answer");
   }
 
+  private Future<Void> discard(RetrieveAnswer.Document d) {
+    return store.discardPayload(d.payloadId()).otherwise(e -> {
+      log.warn("payload {} of a document not stored could not be deleted ({}); retention deletes it later",
+          d.payloadId(), e.getMessage());
+      return null;
+    });
+  }
+
   private Future<Void> retry(ClaimToRedeem claim, String error) {
     Duration delay = settings.backoff(claim.attempts() + 1, random);
     return store.retryLater(claim.id(), owner, delay, error, true, settings.maxAttempts()).map(r -> {
@@ -358,33 +373,32 @@ public final class RedemptionWorker extends VerticleBase {
 
   /** Checks the document answers the claim: same outage (or event), never an older version. */
   static Optional<RetrievedDocument> toDocument(ClaimToRedeem claim, RetrieveAnswer.Document d) {
-    Element root = d.root();
-    if (!Ns.OMS_PUSH_V1.equals(root.getNamespaceURI())) {
+    DocumentHead head = d.head();
+    if (!Ns.OMS_PUSH_V1.equals(head.namespace())) {
       return Optional.empty();
     }
     try {
       if (claim.isOutage()) {
-        if (!"OutageDocument".equals(root.getLocalName())) {
+        if (!"OutageDocument".equals(head.rootName())) {
           return Optional.empty();
         }
-        String mrid = AnswerReader.text(root, "outageMRID");
-        long version = Long.parseLong(AnswerReader.text(root, "version"));
+        String mrid = head.text("outageMRID");
+        long version = Long.parseLong(head.text("version"));
         if (!claim.outageMRID().equals(mrid) || version < claim.version()) {
           return Optional.empty();
         }
-        String type = AnswerReader.text(root, "outageType");
-        String status = AnswerReader.text(root, "status");
-        String modified = AnswerReader.text(root, "lastModified");
+        String type = head.text("outageType");
+        String status = head.text("status");
+        String modified = head.text("lastModified");
         return Optional.of(new RetrievedDocument(mrid, type == null ? claim.outageType() : type, version,
             status == null ? claim.status() : status,
-            modified == null ? claim.lastModified() : OffsetDateTime.parse(modified), d.xmlGzip(), d.size(),
+            modified == null ? claim.lastModified() : OffsetDateTime.parse(modified), d.payloadId(), d.size(),
             d.sha256()));
       }
-      if (!"MarketEventDocument".equals(root.getLocalName())
-          || !claim.eventId().equals(AnswerReader.text(root, "eventId"))) {
+      if (!"MarketEventDocument".equals(head.rootName()) || !claim.eventId().equals(head.text("eventId"))) {
         return Optional.empty();
       }
-      return Optional.of(new RetrievedDocument(null, null, null, null, null, d.xmlGzip(), d.size(), d.sha256()));
+      return Optional.of(new RetrievedDocument(null, null, null, null, null, d.payloadId(), d.size(), d.sha256()));
     } catch (RuntimeException e) {
       return Optional.empty();
     }

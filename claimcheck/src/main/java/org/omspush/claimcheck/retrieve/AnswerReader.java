@@ -1,19 +1,10 @@
 package org.omspush.claimcheck.retrieve;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.GZIPInputStream;
 import org.omspush.claimcheck.push.Ns;
 import org.omspush.claimcheck.push.PushRejectedException;
 import org.omspush.claimcheck.push.PushSignature;
@@ -23,20 +14,19 @@ import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
 /**
- * Reads the ISO's answer to a retrieve: the AUP page before any XML parsing, then the signed
- * SOAP envelope, its Fault or its attachment (hash checked, un-gzipped with a size bound).
- * Blocking CPU work: call it on a worker thread.
+ * Reads the ISO's answer to RetrieveOutageChanges (a page of at most 500 changes, read whole):
+ * the AUP page before any XML parsing, then the signed SOAP envelope and its Fault or its page.
+ * Also the rules by which any answer's HTTP status and Fault become a {@link RetrieveAnswer}, for
+ * {@link DocumentAnswerReader} too. Blocking CPU work: call it on a worker thread.
  */
 public final class AnswerReader {
   static final String ISO_ATTACHMENT = "http://www.caiso.com/soa/2006-10-26/ISOAttachment.xsd";
   static final String ATTACHMENT_HASH = "http://www.caiso.com/mrtu/soa/schemas/2005/09/attachmenthash";
   static final String AUP_TEXT = "Acceptable Use Policy Violation";
 
-  private final long maxPayloadBytes;
   private final boolean requireSignature;
 
-  public AnswerReader(long maxPayloadBytes, boolean requireSignature) {
-    this.maxPayloadBytes = maxPayloadBytes;
+  public AnswerReader(boolean requireSignature) {
     this.requireSignature = requireSignature;
   }
 
@@ -49,8 +39,8 @@ public final class AnswerReader {
     return new String(body, 0, n, StandardCharsets.UTF_8).contains(AUP_TEXT);
   }
 
-  public RetrieveAnswer read(int status, String contentType, byte[] body, X509Certificate isoServer,
-      boolean expectChanges) {
+  /** An answer to RetrieveOutageChanges (documents: {@link DocumentAnswerReader}). */
+  public RetrieveAnswer read(int status, String contentType, byte[] body, X509Certificate isoServer) {
     if (isAupPage(contentType, body)) {
       return new RetrieveAnswer.AupPage(status);
     }
@@ -58,25 +48,26 @@ public final class AnswerReader {
     try {
       doc = SafeXml.parse(body);
     } catch (PushRejectedException e) {
-      if (status == 403) {
-        return new RetrieveAnswer.Forbidden("HTTP 403 without a SOAP answer");
-      }
-      return status >= 500 || status == 0
-          ? new RetrieveAnswer.Transient("HTTP " + status + ", not a SOAP answer")
-          : new RetrieveAnswer.Rejected("the answer is not XML: " + e.fault().description());
+      return notXml(status, e.fault().description());
     }
+    try {
+      return read(status, doc, isoServer);
+    } catch (DuplicateElementException e) {
+      return new RetrieveAnswer.Rejected("the answer has two " + e.getMessage() + " elements");
+    }
+  }
+
+  private RetrieveAnswer read(int status, Document doc, X509Certificate isoServer) throws DuplicateElementException {
     Element envelope = doc.getDocumentElement();
     Element header = child(envelope, Ns.SOAP11, "Header");
     Element soapBody = child(envelope, Ns.SOAP11, "Body");
     if (!Ns.SOAP11.equals(envelope.getNamespaceURI()) || soapBody == null) {
-      return status >= 500 ? new RetrieveAnswer.Transient("HTTP " + status + ", not a SOAP envelope")
-          : new RetrieveAnswer.Rejected("the answer is not a SOAP 1.1 envelope");
+      return notSoap(status);
     }
     Element security = header == null ? null : child(header, Ns.WSSE, "Security");
     if (security == null) {
       if (requireSignature) {
-        return status == 403 ? new RetrieveAnswer.Forbidden("HTTP 403 (unsigned answer)")
-            : new RetrieveAnswer.Rejected("the ISO's answer is not signed");
+        return unsigned(status);
       }
     } else {
       try {
@@ -87,22 +78,51 @@ public final class AnswerReader {
     }
     Element fault = child(soapBody, Ns.SOAP11, "Fault");
     if (fault != null) {
-      String description = faultDescription(fault);
-      if (status == 403) {
-        return new RetrieveAnswer.Forbidden(description);
-      }
-      return new RetrieveAnswer.Fault(status, description);
+      return fault(status, faultDescription(fault));
     }
+    RetrieveAnswer noFault = withoutFault(status);
+    return noFault != null ? noFault : changes(soapBody);
+  }
+
+  /** What an answer that is not XML at all means, by its HTTP status. */
+  static RetrieveAnswer notXml(int status, String detail) {
+    if (status == 403) {
+      return new RetrieveAnswer.Forbidden("HTTP 403 without a SOAP answer");
+    }
+    return status >= 500 || status == 0
+        ? new RetrieveAnswer.Transient("HTTP " + status + ", not a SOAP answer")
+        : new RetrieveAnswer.Rejected("the answer is not XML: " + detail);
+  }
+
+  /** XML, but not a SOAP 1.1 envelope with a body. */
+  static RetrieveAnswer notSoap(int status) {
+    return status >= 500 ? new RetrieveAnswer.Transient("HTTP " + status + ", not a SOAP envelope")
+        : new RetrieveAnswer.Rejected("the answer is not a SOAP 1.1 envelope");
+  }
+
+  /** A SOAP answer without the signature that is required. */
+  static RetrieveAnswer unsigned(int status) {
+    return status == 403 ? new RetrieveAnswer.Forbidden("HTTP 403 (unsigned answer)")
+        : new RetrieveAnswer.Rejected("the ISO's answer is not signed");
+  }
+
+  /** A signed SOAP Fault. */
+  static RetrieveAnswer fault(int status, String description) {
+    return status == 403 ? new RetrieveAnswer.Forbidden(description) : new RetrieveAnswer.Fault(status, description);
+  }
+
+  /** A signed answer without a Fault: null when its status lets its content be read. */
+  static RetrieveAnswer withoutFault(int status) {
     if (status == 403) {
       return new RetrieveAnswer.Forbidden("HTTP 403");
     }
     if (status < 200 || status > 299) {
       return new RetrieveAnswer.Transient("HTTP " + status + " without a SOAP Fault");
     }
-    return expectChanges ? changes(soapBody) : attachment(header, soapBody);
+    return null;
   }
 
-  private RetrieveAnswer changes(Element soapBody) {
+  private RetrieveAnswer changes(Element soapBody) throws DuplicateElementException {
     Element page = child(soapBody, Ns.OMS_PUSH_V1, "OutageChanges");
     if (page == null) {
       return new RetrieveAnswer.Rejected("the answer holds no OutageChanges");
@@ -122,45 +142,6 @@ public final class AnswerReader {
     return new RetrieveAnswer.Changes(changes, more, cursor);
   }
 
-  private RetrieveAnswer attachment(Element header, Element soapBody) {
-    Element attachment = child(soapBody, ISO_ATTACHMENT, "ISOAttachment");
-    Element value = attachment == null ? null : descendant(attachment, ISO_ATTACHMENT, "AttachmentValue");
-    if (value == null) {
-      return new RetrieveAnswer.Rejected("the answer holds no ISOAttachment/AttachmentValue");
-    }
-    Element hashElement = header == null ? null : descendant(header, ATTACHMENT_HASH, "hashValue");
-    if (hashElement == null) {
-      return new RetrieveAnswer.Rejected("the answer has no attachmentHash/hashValue");
-    }
-    String base64Text = value.getTextContent();
-    String expected = hashElement.getTextContent().strip();
-    String actual = Base64.getEncoder().encodeToString(sha1(base64Text.getBytes(StandardCharsets.US_ASCII)));
-    if (!actual.equals(expected)) {
-      return new RetrieveAnswer.Rejected("attachment hash mismatch: the payload is corrupt (expected " + expected
-          + ", computed " + actual + ")");
-    }
-    byte[] gzip;
-    try {
-      gzip = Base64.getMimeDecoder().decode(base64Text);
-    } catch (IllegalArgumentException e) {
-      return new RetrieveAnswer.Rejected("the attachment is not base64");
-    }
-    byte[] xml;
-    try {
-      xml = gunzip(gzip, maxPayloadBytes);
-    } catch (IOException e) {
-      return new RetrieveAnswer.Rejected("the attachment is not gzip or is larger than " + maxPayloadBytes
-          + " bytes: " + e.getMessage());
-    }
-    Document doc;
-    try {
-      doc = SafeXml.parse(xml);
-    } catch (PushRejectedException e) {
-      return new RetrieveAnswer.Rejected("the attached document: " + e.fault().description());
-    }
-    return new RetrieveAnswer.Document(doc.getDocumentElement(), gzip, xml.length, sha256Hex(xml));
-  }
-
   private static String faultDescription(Element fault) {
     Element description = descendant(fault, Ns.STANDARD_OUTPUT, "description");
     if (description != null && !description.getTextContent().isBlank()) {
@@ -172,38 +153,6 @@ public final class AnswerReader {
       }
     }
     return "SOAP Fault without a description";
-  }
-
-  static byte[] gunzip(byte[] gzip, long max) throws IOException {
-    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gzip), 64 * 1024)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(gzip.length * 4, 1 << 20));
-      byte[] buf = new byte[64 * 1024];
-      long total = 0;
-      for (int n; (n = in.read(buf)) > 0; ) {
-        total += n;
-        if (total > max) {
-          throw new IOException("more than " + max + " bytes uncompressed");
-        }
-        out.write(buf, 0, n);
-      }
-      return out.toByteArray();
-    }
-  }
-
-  static byte[] sha1(byte[] data) {
-    try {
-      return MessageDigest.getInstance("SHA-1").digest(data);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  static String sha256Hex(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   static List<Element> children(Element parent) {
@@ -220,23 +169,29 @@ public final class AnswerReader {
     return ns.equals(e.getNamespaceURI()) && local.equals(e.getLocalName());
   }
 
-  static Element child(Element parent, String ns, String local) {
+  /** The one child so named, or null; two are refused, as in a push. */
+  static Element child(Element parent, String ns, String local) throws DuplicateElementException {
+    Element found = null;
     for (Element e : children(parent)) {
       if (is(e, ns, local)) {
-        return e;
+        if (found != null) {
+          throw new DuplicateElementException(local);
+        }
+        found = e;
       }
     }
-    return null;
+    return found;
+  }
+
+  /** An element the contract allows once came twice. */
+  static final class DuplicateElementException extends Exception {
+    DuplicateElementException(String localName) {
+      super(localName, null, false, false);
+    }
   }
 
   static Element descendant(Element parent, String ns, String local) {
     var list = parent.getElementsByTagNameNS(ns, local);
     return list.getLength() == 0 ? null : (Element) list.item(0);
-  }
-
-  /** Text of a direct child in the push namespace, or null. */
-  public static String text(Element parent, String local) {
-    Element e = child(parent, Ns.OMS_PUSH_V1, local);
-    return e == null ? null : e.getTextContent().strip();
   }
 }

@@ -6,8 +6,12 @@ import org.w3c.dom.Element;
 /** What one retrieve call came back with. Only {@link Document} and {@link Changes} carry data. */
 public sealed interface RetrieveAnswer {
 
-  /** A verified attachment: the uncompressed XML's root element, and the bytes as the ISO sent them. */
-  record Document(Element root, byte[] xmlGzip, long size, String sha256) implements RetrieveAnswer {}
+  /**
+   * A verified attachment, its gzip (as the ISO sent it) stored as payload {@code payloadId}, not
+   * yet complete: the document's header fields, and the size and SHA-256 (lowercase hex) of the
+   * uncompressed XML. Whoever takes it completes the payload or discards it.
+   */
+  record Document(DocumentHead head, long payloadId, long size, String sha256) implements RetrieveAnswer {}
 
   /** A page of RetrieveOutageChanges: the OutageStatusChange elements, oldest first. */
   record Changes(List<Element> changes, boolean more, String cursor) implements RetrieveAnswer {}

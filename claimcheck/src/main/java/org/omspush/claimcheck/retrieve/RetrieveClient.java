@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.omspush.store.PayloadStore;
+import org.omspush.store.PayloadTransfers;
 
 /**
  * Calls the ISO's retrieve services: mutual TLS with the identity's certificate, the ISO's
@@ -35,15 +37,28 @@ public final class RetrieveClient implements AutoCloseable {
   private final Map<String, HttpClient> clients = new HashMap<>();
   private final WorkerExecutor workers;
   private final AnswerReader reader;
+  private final DocumentAnswerReader documentReader;
+  private final PayloadStore payloads;
+  private final PayloadTransfers transfers;
+  private final WorkerExecutor transferWorkers;
   private final Duration timeout;
   private final long maxAnswerBytes;
 
+  /**
+   * @param workers   for signing and small answers (pages of changes)
+   * @param transfers bounds the documents streamed at once; each holds a thread of its own executor
+   */
   public RetrieveClient(Vertx vertx, URI baseUrl, Path isoCa, List<IsoIdentity> identities, WorkerExecutor workers,
-      AnswerReader reader, Duration timeout, long maxPayloadBytes) {
+      AnswerReader reader, DocumentAnswerReader documentReader, PayloadStore payloads, PayloadTransfers transfers,
+      Duration timeout, long maxPayloadBytes) {
     this.vertx = vertx;
     this.baseUrl = baseUrl;
     this.workers = workers;
     this.reader = reader;
+    this.documentReader = documentReader;
+    this.payloads = payloads;
+    this.transfers = transfers;
+    this.transferWorkers = vertx.createSharedWorkerExecutor("oms-retrieve-documents", transfers.max());
     this.timeout = timeout;
     // base64 of gzip is at most a third larger than the gzip, and gzip of XML is smaller than the XML.
     this.maxAnswerBytes = maxPayloadBytes * 2 + 1024 * 1024;
@@ -74,10 +89,12 @@ public final class RetrieveClient implements AutoCloseable {
   public final class Prepared {
     private final HttpClientRequest request;
     private final boolean expectChanges;
+    private final PayloadTransfers.Slot slot;
 
-    private Prepared(HttpClientRequest request, boolean expectChanges) {
+    private Prepared(HttpClientRequest request, boolean expectChanges, PayloadTransfers.Slot slot) {
       this.request = request;
       this.expectChanges = expectChanges;
+      this.slot = slot;
     }
 
     public Future<RetrieveAnswer> send(byte[] signedRequest) {
@@ -102,17 +119,37 @@ public final class RetrieveClient implements AutoCloseable {
                     : Future.failedFuture(read.cause())));
           })
           .recover(e -> (headSeen[0] ? Future.<Void>succeededFuture() : answered.apply(false))
-              .transform(ignored -> transientFailure(e)));
+              .transform(ignored -> transientFailure(e)))
+          .onComplete(done -> release());
     }
 
     /** Gives the connection back without sending (the gate was not taken in time). */
     public void abandon() {
       request.reset();
+      release();
+    }
+
+    private void release() {
+      if (slot != null) {
+        slot.close();
+      }
     }
   }
 
-  /** Opens (or reuses) a connection to the service; a failure is a Transient answer. */
+  /**
+   * Opens (or reuses) a connection to the service; a failure is a Transient answer. A call for a
+   * document first waits for one of this replica's large-transfer slots, held until its answer
+   * is read and stored (or the call is abandoned).
+   */
   public Future<Prepared> open(IsoIdentity identity, String service, boolean expectChanges) {
+    if (expectChanges) {
+      return open(identity, service, true, null);
+    }
+    return transfers.acquire().compose(slot -> open(identity, service, false, slot).onFailure(e -> slot.close()));
+  }
+
+  private Future<Prepared> open(IsoIdentity identity, String service, boolean expectChanges,
+      PayloadTransfers.Slot slot) {
     HttpClient client = clients.get(identity.gateKey());
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
@@ -123,7 +160,7 @@ public final class RetrieveClient implements AutoCloseable {
       // Failures reach the caller through send()'s future; without a handler Vert.x also logs an
       // abandoned request's reset at ERROR.
       req.exceptionHandler(e -> { });
-      return new Prepared(req, expectChanges);
+      return new Prepared(req, expectChanges, slot);
     });
   }
 
@@ -144,12 +181,21 @@ public final class RetrieveClient implements AutoCloseable {
     }
     String contentType = res.getHeader("Content-Type");
     int status = res.statusCode();
+    if (!expectChanges) {
+      // Streamed from the socket through the checks into the store: never whole in memory.
+      ResponseInput body = new ResponseInput(res, maxAnswerBytes, timeout);
+      return transferWorkers.executeBlocking(() -> {
+        try (body) {
+          return documentReader.read(status, contentType, body, isoServer, () -> new StoredDocumentSink(payloads));
+        }
+      }, false);
+    }
     return res.body().compose(body -> {
       if (body.length() > maxAnswerBytes) {
         return Future.succeededFuture(new RetrieveAnswer.Rejected("answer over the limit"));
       }
       byte[] bytes = body.getBytes();
-      return workers.executeBlocking(() -> reader.read(status, contentType, bytes, isoServer, expectChanges), false);
+      return workers.executeBlocking(() -> reader.read(status, contentType, bytes, isoServer), false);
     });
   }
 
@@ -178,5 +224,6 @@ public final class RetrieveClient implements AutoCloseable {
   @Override
   public void close() {
     clients.values().forEach(HttpClient::close);
+    transferWorkers.close();
   }
 }

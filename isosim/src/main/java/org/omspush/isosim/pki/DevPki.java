@@ -178,6 +178,20 @@ public final class DevPki {
     return new DevPki(outDir);
   }
 
+  /**
+   * One more participant's client certificate under the ISO issuing CA, written beside the others
+   * as {@code fileName} (and its key file): for tests with more identities than the two above.
+   */
+  public Credential issueParticipant(X500Principal subject, String fileName) {
+    Instant now = Instant.now();
+    Issued issuing = new Issued(isoIssuingCa.certificate(),
+        new KeyPair(isoIssuingCa.certificate().getPublicKey(), isoIssuingCa.privateKey()));
+    Issued participant = issue(issuing, subject, newRsaKeyPair(), Profile.CLIENT, now.minus(BACKDATE),
+        now.plus(LEAF_VALIDITY));
+    write(dir, fileName, participant, chain(participant, issuing));
+    return read(dir, fileName);
+  }
+
   /** Loads a PKI that {@link #generate} wrote into {@code dir}. */
   public static DevPki load(Path dir) {
     return new DevPki(dir);

@@ -21,6 +21,7 @@ import org.omspush.store.DatabaseUrl;
  * @param adminTls     null = the admin port speaks plain HTTP
  * @param payload      the payload listener (signed payload links)
  * @param secrets      the keys that seal secrets at rest
+ * @param largeTransfersMax documents streamed at once per replica, fetches and payload downloads together
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -44,7 +45,8 @@ public record ReceiverConfig(
     PushLimits pushLimits,
     AdminTls adminTls,
     PayloadConfig payload,
-    SecretsConfig secrets) {
+    SecretsConfig secrets,
+    int largeTransfersMax) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -52,7 +54,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention, pushLimits, adminTls, payload, secrets);
+        retention, pushLimits, adminTls, payload, secrets, largeTransfersMax);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -113,6 +115,7 @@ public record ReceiverConfig(
         PushLimitsSettings.from(s),
         AdminTlsSettings.from(s),
         PayloadConfig.from(s, FanoutConfig.baseUrl(s)),
-        SecretsConfig.from(s));
+        SecretsConfig.from(s),
+        (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX));
   }
 }

@@ -94,6 +94,14 @@ class ReceiverConfigTest {
   }
 
   @Test
+  void large_transfers_default_to_four_and_zero_stops_start_up_naming_it() {
+    assertThat(ReceiverConfig.from(env()).largeTransfersMax()).isEqualTo(4);
+    Map<String, String> env = env();
+    env.put("OMS_LARGE_TRANSFERS_MAX", "0");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_LARGE_TRANSFERS_MAX:");
+  }
+
+  @Test
   void missing_allow_list_names_the_setting() {
     Map<String, String> env = env();
     env.remove("OMS_PUSH_ALLOWED_SUBJECTS");

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The delivery queue: claiming due deliveries under a lease, recording answers, replaying dead
- * letters, and the payloads subscribers fetch by URL. Every method returns at once; the SQL and
+ * letters. Every method returns at once; the SQL and
  * how claims stay correct across replicas are in {@link FanoutSql}.
  */
 public final class DeliveryStore {
@@ -165,18 +165,6 @@ public final class DeliveryStore {
     return pool.query(FanoutSql.QUEUE).execute().map(rows -> {
       Row r = rows.iterator().next();
       return new QueueState(r.getLong("pending"), r.getDouble("oldest_seconds"));
-    });
-  }
-
-  /** @return null when there is no such payload */
-  public Future<StoredPayload> payload(long id) {
-    return pool.preparedQuery(FanoutSql.SELECT_PAYLOAD).execute(Tuple.of(id)).map(rows -> {
-      if (rows.size() == 0) {
-        return null;
-      }
-      Row r = rows.iterator().next();
-      return new StoredPayload(r.getLong("id"), r.getString("content_type"), r.getBuffer("content_gzip"),
-          r.getLong("size_bytes"), r.getString("sha256"));
     });
   }
 

@@ -1,8 +1,8 @@
 package org.omspush.store.fanout;
 
 /**
- * Every SQL statement of the fan-out, in one place: subscribers, the delivery queue, the
- * payloads subscribers fetch by URL, and the operators' read of the claim table.
+ * Every SQL statement of the fan-out, in one place: subscribers, the delivery queue and the
+ * operators' read of the claim table (payloads by URL: {@code PayloadSql}).
  *
  * <p>The queue works like the redemption queue (invariant 5): a worker claims due deliveries
  * in one short transaction ({@link #LOCK_SUBSCRIBERS}, {@link #ACTIVE_SECRETS}, {@link
@@ -219,7 +219,9 @@ final class FanoutSql {
                 e.type, e.subject, e.time, e.outage_version, e.data,
                 e.payload_id, p.content_type AS payload_content_type, p.size_bytes AS payload_size,
                 p.sha256 AS payload_sha256,
-                CASE WHEN p.size_bytes <= $7::bigint THEN p.content_gzip END AS payload_gzip
+                CASE WHEN p.size_bytes <= $7::bigint
+                     THEN (SELECT string_agg(pc.data, ''::bytea ORDER BY pc.seq) FROM payload_piece pc
+                            WHERE pc.payload_id = p.id) END AS payload_gzip
       """;
 
   /**
@@ -348,13 +350,6 @@ final class FanoutSql {
              COALESCE(EXTRACT(EPOCH FROM now() - min(d.event_created_at)), 0)::double precision AS oldest_seconds
         FROM delivery d JOIN subscriber s ON s.id = d.subscriber_id
        WHERE d.state = 'PENDING' AND s.enabled
-      """;
-
-  // ---------------------------------------------------------------- payloads by URL
-
-  /** $1 payload id. */
-  static final String SELECT_PAYLOAD = """
-      SELECT id, content_type, content_gzip, size_bytes, sha256 FROM payload WHERE id = $1
       """;
 
   /**

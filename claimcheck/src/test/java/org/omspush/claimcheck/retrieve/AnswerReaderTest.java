@@ -1,0 +1,47 @@
+package org.omspush.claimcheck.retrieve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Pages of RetrieveOutageChanges, read whole (signatures are off here: the refusal comes first). */
+class AnswerReaderTest {
+  private static final String CHANGES = """
+      <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+        <soap:Header/>
+        <soap:Body>
+          %s
+        </soap:Body>
+      </soap:Envelope>""";
+  private static final String PAGE = """
+      <OutageChanges xmlns="urn:omspush:v1"><more>%s</more><cursor>c-1</cursor></OutageChanges>""";
+
+  private static RetrieveAnswer read(String body) {
+    return new AnswerReader(false).read(200, "text/xml", CHANGES.formatted(body).getBytes(StandardCharsets.UTF_8),
+        null);
+  }
+
+  @Test
+  void a_page_of_changes_is_read() {
+    assertThat(read(PAGE.formatted("true"))).isEqualTo(new RetrieveAnswer.Changes(java.util.List.of(), true, "c-1"));
+  }
+
+  @Test
+  void two_pages_in_one_answer_are_refused_not_read_as_the_first() {
+    RetrieveAnswer answer = read(PAGE.formatted("false") + PAGE.formatted("true"));
+
+    assertThat(answer).isEqualTo(new RetrieveAnswer.Rejected("the answer has two OutageChanges elements"));
+  }
+
+  @Test
+  void two_soap_bodies_are_refused() {
+    String twoBodies = CHANGES.formatted(PAGE.formatted("false"))
+        .replace("</soap:Envelope>", "<soap:Body>" + PAGE.formatted("true") + "</soap:Body></soap:Envelope>");
+
+    RetrieveAnswer answer = new AnswerReader(false).read(200, "text/xml", twoBodies.getBytes(StandardCharsets.UTF_8),
+        null);
+
+    assertThat(answer).isEqualTo(new RetrieveAnswer.Rejected("the answer has two Body elements"));
+  }
+}
