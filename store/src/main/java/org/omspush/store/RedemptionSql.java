@@ -41,11 +41,6 @@ final class RedemptionSql {
       RETURNING id
       """;
 
-  /** Whether a leased claim is still ours and still to redeem (not superseded meanwhile). $1 id, $2 owner. */
-  static final String STILL_OURS = """
-      SELECT state = 'PENDING' AND lease_owner = $2 AS ours FROM claim WHERE id = $1
-      """;
-
   /**
    * Gives a claim back for a later attempt. $1 id, $2 owner, $3 delay seconds, $4 error (null keeps
    * the last), $5 whether this counts as an attempt, $6 the attempt limit: reaching it makes the

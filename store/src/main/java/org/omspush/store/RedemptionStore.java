@@ -66,13 +66,6 @@ public final class RedemptionStore {
         .recover(e -> failed("renewing a lease", e));
   }
 
-  /** False when the claim was superseded or its lease lost since it was leased. */
-  public Future<Boolean> stillOurs(long claimId, String owner) {
-    return pool.preparedQuery(RedemptionSql.STILL_OURS).execute(Tuple.of(claimId, owner))
-        .map(rows -> rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("ours")))
-        .recover(e -> failed("checking a lease", e));
-  }
-
   public Future<Retry> retryLater(long claimId, String owner, Duration delay, String error, boolean countAttempt,
       int maxAttempts) {
     return pool.preparedQuery(RedemptionSql.RETRY)

@@ -105,7 +105,7 @@ class RedemptionStoreTest {
     assertThat(takenOver).isPresent();
     assertThat(takenOver.get().id()).isEqualTo(first.get().id());
     assertThat(await(store.renewLease(first.get().id(), "worker-a", Duration.ofSeconds(30)))).isFalse();
-    assertThat(await(store.stillOurs(first.get().id(), "worker-b"))).isTrue();
+    assertThat(await(store.renewLease(first.get().id(), "worker-b", Duration.ofSeconds(30)))).isTrue();
   }
 
   @Test
