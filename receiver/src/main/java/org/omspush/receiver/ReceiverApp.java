@@ -177,7 +177,9 @@ public final class ReceiverApp {
     FanoutConfig fc = config.fanout();
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
-      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f);
+      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f,
+          new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
+              config.iso() == null ? java.util.List.of() : config.iso().identities()));
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
         return admin;

@@ -91,7 +91,7 @@ public final class AnswerReader {
       if (status == 403) {
         return new RetrieveAnswer.Forbidden(description);
       }
-      return new RetrieveAnswer.Fault(status, description);
+      return new RetrieveAnswer.Fault(status, faultCode(fault), description);
     }
     if (status == 403) {
       return new RetrieveAnswer.Forbidden("HTTP 403");
@@ -159,6 +159,16 @@ public final class AnswerReader {
       return new RetrieveAnswer.Rejected("the attached document: " + e.fault().description());
     }
     return new RetrieveAnswer.Document(doc.getDocumentElement(), gzip, xml.length, sha256Hex(xml));
+  }
+
+  /** The SOAP 1.1 faultcode (unqualified child of Fault), or null. */
+  private static String faultCode(Element fault) {
+    for (Element e : children(fault)) {
+      if ("faultcode".equals(e.getLocalName())) {
+        return e.getTextContent().strip();
+      }
+    }
+    return null;
   }
 
   private static String faultDescription(Element fault) {

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * GET    /api/v1/subscribers/{id}/deliveries        ?state=pending|delivered|skipped|dead&amp;limit=&amp;before=
  * GET    /api/v1/subscribers/{id}/dead-letters      ?limit=
  * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
- * GET    /api/v1/claims                             ?state=PENDING|SUPERSEDED|REDEEMED|DEAD&amp;limit=
+ * GET    /api/v1/claims, /api/v1/gates …            claims and AUP gates: {@link ClaimsApi}
  * GET    /payloads/{id}?expires=…&amp;sig=…             the payload's bytes
  * </pre>
  */
@@ -53,14 +53,16 @@ public final class AdminVerticle extends VerticleBase {
   private final int port;
   private final BearerToken token;
   private final Fanout fanout;
+  private final ClaimsApi claims;
   private HttpServer server;
 
   /** @param token null = the admin API stays off (only payload URLs are served) */
-  public AdminVerticle(String host, int port, String token, Fanout fanout) {
+  public AdminVerticle(String host, int port, String token, Fanout fanout, ClaimsApi claims) {
     this.host = host;
     this.port = port;
     this.token = token == null ? null : new BearerToken(token);
     this.fanout = fanout;
+    this.claims = claims;
   }
 
   @Override
@@ -159,16 +161,7 @@ public final class AdminVerticle extends VerticleBase {
       return subs.replay(id, deliveryId);
     })).onComplete(reply(ctx, ids -> new JsonObject().put("replayed", ids.size())
         .put("deliveryIds", new JsonArray(ids.stream().map(UUID::toString).toList())))));
-    r.get("/api/v1/claims").handler(ctx -> {
-      String state = ctx.queryParams().get("state");
-      String s = state == null || state.isBlank() ? null : state.strip().toUpperCase(Locale.ROOT);
-      if (s != null && !List.of("PENDING", "SUPERSEDED", "REDEEMED", "DEAD").contains(s)) {
-        fail(ctx, SubscriberProblem.invalid("state must be one of pending, superseded, redeemed, dead"));
-        return;
-      }
-      limit(ctx).compose(limit -> fanout.claims().list(s, limit)).onComplete(reply(ctx, list -> new JsonObject()
-          .put("items", new JsonArray(list.stream().map(AdminJson::claim).toList()))));
-    });
+    claims.mount(r);
   }
 
   private void update(RoutingContext ctx, Subscribers subs) {
