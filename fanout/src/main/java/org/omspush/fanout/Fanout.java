@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-import org.omspush.store.fanout.ClaimListing;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.SubscriberStore;
 
@@ -28,7 +27,6 @@ public final class Fanout {
   private final PayloadLinks links;
   private final FanoutMetrics metrics;
   private final Subscribers subscribers;
-  private final ClaimListing claims;
   private final PgConnectOptions listenTo;
   private final Clock clock;
   private final List<DeliveryWorker> workers = new CopyOnWriteArrayList<>();
@@ -46,7 +44,6 @@ public final class Fanout {
     this.metrics = new FanoutMetrics(registry);
     this.subscribers = new Subscribers(vertx, new SubscriberStore(pool), deliveries, http, settings,
         () -> URI.create(baseUrl()).getHost());
-    this.claims = new ClaimListing(pool);
   }
 
   /**
@@ -90,9 +87,6 @@ public final class Fanout {
     return links;
   }
 
-  public ClaimListing claims() {
-    return claims;
-  }
 
   public DeliveryStore deliveries() {
     return deliveries;

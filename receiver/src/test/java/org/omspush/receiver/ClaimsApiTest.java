@@ -122,7 +122,8 @@ class ClaimsApiTest {
   @Test
   void every_claims_and_gates_endpoint_refuses_a_request_without_the_token() throws Exception {
     receiverWithClaims(1);
-    for (String[] endpoint : List.of(new String[] {"GET", "/api/v1/claims"}, new String[] {"POST", "/api/v1/claims/1/retry"},
+    for (String[] endpoint : List.of(new String[] {"GET", "/api/v1/claims"},
+        new String[] {"POST", "/api/v1/claims/1/retry"},
         new String[] {"POST", "/api/v1/claims/retry"}, new String[] {"GET", "/api/v1/gates"},
         new String[] {"POST", "/api/v1/gates/x/y/clear"})) {
       assertProblem(call(endpoint[0], endpoint[1], "{\"state\": \"DEAD\"}", null), 401, "Bearer");
@@ -181,8 +182,8 @@ class ClaimsApiTest {
     HttpResponse<String> retried = post("/api/v1/claims/" + ids.get(0) + "/retry", null);
     assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
     assertThat(json(retried).getString("previousState")).isEqualTo("DEAD");
-    assertThat(TestDatabase.count(db, "claim", "id = ? and state = 'PENDING' and attempts = 0 and transient_failures = 0"
-        + " and lost_fetches = 0 and dead_reason is null and next_attempt_at = created_at and retried_at is not null",
+    assertThat(TestDatabase.count(db, "claim", "id = ? and state = 'PENDING' and attempts = 0"
+        + " and transient_failures = 0 and lost_fetches = 0 and dead_reason is null and next_attempt_at = created_at and retried_at is not null",
         ids.get(0))).as("reset, and back in its place in the queue").isEqualTo(1);
     assertThat(post("/api/v1/claims/" + ids.get(1) + "/retry", null).statusCode()).isEqualTo(200);
     assertThat(state(ids.get(1))).isEqualTo("PENDING");

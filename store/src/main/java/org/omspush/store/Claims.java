@@ -13,8 +13,10 @@ import java.util.Objects;
 public final class Claims {
 
   /** A claim as operators see it (the token is left out). */
-  public record Claim(long id, String kind, String outageMRID, Long version, String status, String eventId,
-      String service, String lookup, String state, String deadReason, int attempts, int transientFailures,
+  public record Claim(long id, String kind, String outageMRID, String outageType, Long version, String status,
+      String previousStatus, OffsetDateTime lastModified, Long marketEventId, String eventId, String service,
+      OffsetDateTime expiresAt, String lookup, Long payloadId, String state, String deadReason, int attempts,
+      int transientFailures,
       int lostFetches, String lastError, OffsetDateTime nextAttemptAt, OffsetDateTime fetchStartedAt,
       OffsetDateTime createdAt, OffsetDateTime updatedAt, OffsetDateTime redeemedAt, OffsetDateTime retriedAt) {}
 
@@ -93,8 +95,10 @@ public final class Claims {
   }
 
   private static Claim claim(Row r) {
-    return new Claim(r.getLong("id"), r.getString("kind"), r.getString("outage_mrid"), r.getLong("version"),
-        r.getString("status"), r.getString("event_id"), r.getString("service"), r.getString("lookup"),
+    return new Claim(r.getLong("id"), r.getString("kind"), r.getString("outage_mrid"), r.getString("outage_type"),
+        r.getLong("version"), r.getString("status"), r.getString("previous_status"),
+        r.getOffsetDateTime("last_modified"), r.getLong("market_event_id"), r.getString("event_id"),
+        r.getString("service"), r.getOffsetDateTime("expires_at"), r.getString("lookup"), r.getLong("payload_id"),
         r.getString("state"), r.getString("dead_reason"), r.getInteger("attempts"), r.getInteger("transient_failures"),
         r.getInteger("lost_fetches"), r.getString("last_error"), r.getOffsetDateTime("next_attempt_at"),
         r.getOffsetDateTime("fetch_started_at"), r.getOffsetDateTime("created_at"), r.getOffsetDateTime("updated_at"),

@@ -9,9 +9,10 @@ final class ClaimsSql {
 
   /** What an operator sees of a claim (the claim-check token is left out). */
   private static final String COLUMNS = """
-      c.id, c.kind, c.outage_mrid, c.version, c.status,
-      (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
-      c.service, c.lookup, c.state, c.dead_reason, c.attempts, c.transient_failures, c.lost_fetches,
+      c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status, c.last_modified,
+      c.market_event_id, (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
+      c.service, c.expires_at, c.lookup, c.payload_id, c.state, c.dead_reason, c.attempts, c.transient_failures,
+      c.lost_fetches,
       c.last_error, c.next_attempt_at, c.fetch_started_at, c.created_at, c.updated_at, c.redeemed_at, c.retried_at
       """;
 

@@ -38,7 +38,8 @@ final class RedemptionSql {
              lookup = CASE WHEN c.expires_at IS NOT NULL AND c.expires_at < now() THEN 'KEY' ELSE c.lookup END
         FROM next
        WHERE c.id = next.id
-      RETURNING c.state, c.transient_failures, c.lost_fetches, next.lost, c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
+      RETURNING c.state, c.transient_failures, c.lost_fetches, next.lost,
+                c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
                 c.last_modified, c.token, c.lookup, c.service, c.attempts, c.market_event_id,
                 (c.expires_at IS NOT NULL AND c.expires_at < now()) AS token_expired,
                 (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,

@@ -127,11 +127,14 @@ class RedemptionStoreTest {
   void the_last_counted_attempt_makes_a_claim_dead_and_aup_pages_do_not_count() {
     await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
     long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow().id();
-    assertThat(await(store.retryLater(id, "w", Duration.ZERO, null, RedemptionStore.Failure.WAIT, 2, GIVE_UP)).state()).isEqualTo("PENDING");
+    assertThat(await(store.retryLater(id, "w", Duration.ZERO, null, RedemptionStore.Failure.WAIT, 2, GIVE_UP)).state())
+        .isEqualTo("PENDING");
     await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3));
-    assertThat(await(store.retryLater(id, "w", Duration.ZERO, "boom 1", RedemptionStore.Failure.DEFINITIVE, 2, GIVE_UP)).state()).isEqualTo("PENDING");
+    assertThat(await(store.retryLater(id, "w", Duration.ZERO, "boom 1", RedemptionStore.Failure.DEFINITIVE, 2,
+        GIVE_UP)).state()).isEqualTo("PENDING");
     await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3));
-    RedemptionStore.Retry last = await(store.retryLater(id, "w", Duration.ZERO, "boom 2", RedemptionStore.Failure.DEFINITIVE, 2, GIVE_UP));
+    RedemptionStore.Retry last = await(store.retryLater(id, "w", Duration.ZERO, "boom 2",
+        RedemptionStore.Failure.DEFINITIVE, 2, GIVE_UP));
     assertThat(last.state()).isEqualTo("DEAD");
     assertThat(last.attempts()).isEqualTo(2);
     assertThat(last.deadReason()).isEqualTo("attempts");

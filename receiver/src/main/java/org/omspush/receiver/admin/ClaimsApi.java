@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -157,10 +156,11 @@ public final class ClaimsApi {
       for (Claims.Gate g : rows) {
         JsonObject item = byKey.computeIfAbsent(g.identity() + "|" + g.service(), k -> new JsonObject()
             .put("identity", g.identity()).put("service", g.service()).put("configured", false));
-        item.put("nextAllowedAt", time(g.nextAllowedAt())).put("opensInSeconds", g.opensInSeconds())
-            .put("lastCallAt", time(g.lastTakenAt())).put("lastOutcome", g.lastOutcome())
-            .put("lastOutcomeAt", time(g.lastOutcomeAt())).put("calls", g.calls()).put("aupPages", g.aupPages())
-            .put("refused", g.refusedAt() != null).put("refusedAt", time(g.refusedAt()))
+        item.put("nextAllowedAt", AdminJson.time(g.nextAllowedAt())).put("opensInSeconds", g.opensInSeconds())
+            .put("lastCallAt", AdminJson.time(g.lastTakenAt())).put("lastOutcome", g.lastOutcome())
+            .put("lastOutcomeAt", AdminJson.time(g.lastOutcomeAt())).put("calls", g.calls())
+            .put("aupPages", g.aupPages())
+            .put("refused", g.refusedAt() != null).put("refusedAt", AdminJson.time(g.refusedAt()))
             .put("refusedReason", g.refusedReason());
       }
       return new JsonObject().put("items", new JsonArray(new ArrayList<>(byKey.values())));
@@ -187,14 +187,17 @@ public final class ClaimsApi {
 
   private static JsonObject claim(Claims.Claim c) {
     return new JsonObject().put("id", c.id()).put("kind", c.kind()).put("outageMRID", c.outageMRID())
-        .put("version", c.version()).put("status", c.status()).put("eventId", c.eventId())
-        .put("service", c.service()).put("lookup", c.lookup()).put("state", c.state())
+        .put("outageType", c.outageType()).put("version", c.version()).put("status", c.status())
+        .put("previousStatus", c.previousStatus()).put("lastModified", AdminJson.time(c.lastModified()))
+        .put("marketEventId", c.marketEventId()).put("eventId", c.eventId()).put("service", c.service())
+        .put("expiresAt", AdminJson.time(c.expiresAt())).put("lookup", c.lookup()).put("payloadId", c.payloadId())
+        .put("state", c.state())
         .put("deadReason", c.deadReason()).put("attempts", c.attempts())
         .put("transientFailures", c.transientFailures()).put("lostFetches", c.lostFetches())
-        .put("lastError", c.lastError()).put("nextAttemptAt", time(c.nextAttemptAt()))
-        .put("fetchStartedAt", time(c.fetchStartedAt())).put("createdAt", time(c.createdAt()))
-        .put("updatedAt", time(c.updatedAt())).put("redeemedAt", time(c.redeemedAt()))
-        .put("retriedAt", time(c.retriedAt()));
+        .put("lastError", c.lastError()).put("nextAttemptAt", AdminJson.time(c.nextAttemptAt()))
+        .put("fetchStartedAt", AdminJson.time(c.fetchStartedAt())).put("createdAt", AdminJson.time(c.createdAt()))
+        .put("updatedAt", AdminJson.time(c.updatedAt())).put("redeemedAt", AdminJson.time(c.redeemedAt()))
+        .put("retriedAt", AdminJson.time(c.retriedAt()));
   }
 
   /** Opaque to clients; the id below which the next page starts. */
@@ -209,10 +212,6 @@ public final class ClaimsApi {
     } catch (IllegalArgumentException e) {
       return null;
     }
-  }
-
-  private static String time(OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
   }
 
   private static String upper(String s) {
