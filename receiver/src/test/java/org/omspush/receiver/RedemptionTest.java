@@ -297,6 +297,12 @@ class RedemptionTest {
     eventually("every claim redeemed once the ISO is back", Duration.ofSeconds(60), () -> claims("REDEEMED") == 5);
     assertThat(claims("DEAD")).isZero();
     assertThat(TestDatabase.count(db, "claim", "attempts > 0")).as("claims with counted attempts").isZero();
+    assertThat(TestDatabase.count(db, "claim", "next_attempt_at > created_at"))
+        .as("claims that backed off by themselves: only the one whose failure opened the outage")
+        .isLessThanOrEqualTo(1);
+    assertThat(TestDatabase.rows(db, "select id from claim order by redeemed_at"))
+        .as("the backlog drained in its queue order, oldest first")
+        .isEqualTo(TestDatabase.rows(db, "select id from claim order by next_attempt_at, id"));
     assertThat(violations()).isZero();
     assertThat(receiver.app.metrics().scrape()).containsPattern(
         "oms_iso_unavailable\\{service=\"" + OUTAGE_SERVICE + "\"\\} 0\\.0");
