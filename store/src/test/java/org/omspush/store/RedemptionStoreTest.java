@@ -202,6 +202,15 @@ class RedemptionStoreTest {
   }
 
   @Test
+  void the_claim_state_check_is_validated_and_admits_unserviceable_but_no_unknown_state() {
+    assertThat(count(db, "pg_constraint", "conname = 'claim_state_check' and convalidated")).isEqualTo(1);
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    assertThat(execute(db, "update claim set state = 'UNSERVICEABLE'")).isEqualTo(1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> execute(db, "update claim set state = 'LOST'"))
+        .hasStackTraceContaining("claim_state_check");
+  }
+
+  @Test
   void claims_of_a_service_no_identity_serves_are_set_aside_and_revived_once_it_is_served() {
     await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
     execute(db, "update claim set service = 'RetrieveOutageByClaimCheck_OMSv9'");
