@@ -12,8 +12,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 import org.omspush.fanout.Durations;
 import org.omspush.fanout.Fanout;
