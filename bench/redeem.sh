@@ -7,6 +7,9 @@
 #
 #   bench/redeem.sh                             build (skip with BENCH_NO_BUILD=1), then run
 #   BENCH_REDEEM_SECONDS=60 bench/redeem.sh     shorter windows; see bench/REDEEM.md for all settings
+#   BENCH_REDEEM_SCENARIO=maintenance bench/redeem.sh
+#                                               the ISO down for BENCH_MAINTENANCE_MINUTES (30) under a steady
+#                                               push stream, then back: claims lost, drain time, AUP share
 #
 # Results: printed, and written to bench/results/redeem-<date>.txt.
 set -euo pipefail
@@ -26,6 +29,10 @@ cp "$receiver_jar" "$snap/oms-receiver.jar"
 cp "$root/bench/target/oms-bench.jar" "$snap/oms-bench.jar"
 export BENCH_RECEIVER_JAR="$snap/oms-receiver.jar"
 
+main=org.omspush.bench.RedeemBench
+if [[ "${BENCH_REDEEM_SCENARIO:-budget}" == "maintenance" ]]; then
+  main=org.omspush.bench.MaintenanceBench
+fi
 java -Xmx512m \
   -cp "$snap/oms-receiver.jar:$snap/oms-bench.jar" \
-  org.omspush.bench.RedeemBench "$root"
+  "$main" "$root"

@@ -12,7 +12,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.omspush.store.PayloadStore;
 import org.omspush.store.PayloadTransfers;
-import org.omspush.store.fanout.ClaimListing;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.SubscriberStore;
 import org.omspush.store.secrets.SecretKeys;
@@ -31,7 +30,6 @@ public final class Fanout {
   private final PayloadLinks links;
   private final FanoutMetrics metrics;
   private final Subscribers subscribers;
-  private final ClaimListing claims;
   private final PgConnectOptions listenTo;
   private final Clock clock;
   private final List<DeliveryWorker> workers = new CopyOnWriteArrayList<>();
@@ -51,7 +49,6 @@ public final class Fanout {
     this.metrics = new FanoutMetrics(registry);
     this.subscribers = new Subscribers(vertx, new SubscriberStore(pool, secrets), deliveries, http, settings,
         () -> URI.create(baseUrl()).getHost());
-    this.claims = new ClaimListing(pool);
     this.payloads = new PayloadStore(pool);
     this.transfers.set(new PayloadTransfers(vertx, PayloadTransfers.DEFAULT_MAX));
   }
@@ -103,9 +100,6 @@ public final class Fanout {
     return links;
   }
 
-  public ClaimListing claims() {
-    return claims;
-  }
 
   public DeliveryStore deliveries() {
     return deliveries;

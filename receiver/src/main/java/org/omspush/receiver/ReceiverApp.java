@@ -230,7 +230,9 @@ public final class ReceiverApp {
     return Fanout.start(vertx, pool, null, fc.fanout(), metrics, secretKeys, java.time.Clock.systemUTC()).compose(f -> {
       fanout = f;
       fanout.shareTransfers(transfers);
-      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls());
+      AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls(),
+          new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
+              config.iso() == null ? java.util.List.of() : config.iso().identities()));
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
         adminPort = admin.actualPort();

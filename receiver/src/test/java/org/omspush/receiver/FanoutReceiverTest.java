@@ -198,7 +198,7 @@ class FanoutReceiverTest {
     assertProblem(call(HttpMethod.POST, "/api/v1/subscribers/" + id + "/replay",
         new JsonObject().put("deliveryId", UUID.randomUUID().toString())), 404, "not-found");
     assertThat(call(HttpMethod.GET, "/api/v1/claims?state=pending", null).json().getJsonArray("items")).isNotNull();
-    assertProblem(call(HttpMethod.GET, "/api/v1/claims?state=lost", null), 400, "invalid-subscriber");
+    assertProblem(call(HttpMethod.GET, "/api/v1/claims?state=lost", null), 400, "invalid-request");
 
     assertThat(call(HttpMethod.DELETE, "/api/v1/subscribers/" + id, null).status()).isEqualTo(204);
     assertProblem(call(HttpMethod.GET, "/api/v1/subscribers/" + id, null), 404, "not-found");

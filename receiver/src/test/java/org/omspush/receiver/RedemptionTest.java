@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.zip.GZIPInputStream;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +35,7 @@ import org.omspush.isosim.state.IsoState;
 import org.omspush.isosim.state.OutageVersion;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.testing.TestDatabase;
+import org.slf4j.LoggerFactory;
 
 /** Redemption against the ISO stand-in over real HTTPS, with a short AUP interval on both sides. */
 class RedemptionTest {
@@ -245,8 +249,138 @@ class RedemptionTest {
       push(p, newOutage(1024));
     }
     eventually("claim redeemed after the failures", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
-    assertThat(TestDatabase.queryLong(db, "select attempts from claim")).isEqualTo(3);
+    assertThat(TestDatabase.queryLong(db, "select attempts from claim")).as("transient failures are not attempts")
+        .isZero();
+    assertThat(TestDatabase.queryLong(db, "select transient_failures from claim")).isEqualTo(3);
     assertThat(violations()).isZero();
+  }
+
+  private ListAppender<ILoggingEvent> captureLogs(String logger) {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(logger)).addAppender(logs);
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(logger)).setLevel(Level.INFO);
+    return logs;
+  }
+
+  private static long lines(ListAppender<ILoggingEvent> logs, Level level, String text) {
+    return logs.list.stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(text)).count();
+  }
+
+  private static final String OUTAGE_SERVICE = RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName();
+
+  @Test
+  void an_iso_maintenance_longer_than_the_old_attempt_budget_loses_no_claim() throws Exception {
+    ingestOnly(newOutage(1024), newOutage(1024), newOutage(1024), newOutage(1024), newOutage(1024));
+    ListAppender<ILoggingEvent> logs = captureLogs("org.omspush.claimcheck.redeem.IsoAvailability");
+    // Three counted attempts, 200 ms doubling to 1 s: the old budget ran out in about a second.
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).failNext(1_000_000);
+    startReceiver(Map.of("OMS_RETRIEVE_MAX_ATTEMPTS", "3"));
+    eventually("503s answered", Duration.ofSeconds(30), () -> calls(RetrieveService.OUTAGE_BY_CLAIM_CHECK) >= 4);
+    long started = System.nanoTime();
+    // The ISO answers 503 a little longer, then refuses connections (nothing listens on its port).
+    while (System.nanoTime() - started < Duration.ofSeconds(3).toNanos() && claims("DEAD") == 0) {
+      Thread.sleep(100);
+    }
+    int port = iso.port();
+    IsoState state = iso.state();
+    await(iso.close());
+    while (System.nanoTime() - started < Duration.ofSeconds(8).toNanos() && claims("DEAD") == 0) {
+      Thread.sleep(100);
+    }
+    assertThat(claims("DEAD")).as("claims DEAD during the ISO's maintenance").isZero();
+    assertThat(TestDatabase.queryLong(db, "select count(*) from claim where transient_failures > 0"))
+        .as("claims that met the outage").isPositive();
+    await(receiver.app.refreshStateGauges());
+    assertThat(receiver.app.metrics().scrape()).containsPattern(
+        "oms_iso_unavailable\\{service=\"" + OUTAGE_SERVICE + "\"\\} 1\\.0");
+
+    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(AUP).port(port).state(state)));
+    eventually("every claim redeemed once the ISO is back", Duration.ofSeconds(60), () -> claims("REDEEMED") == 5);
+    assertThat(claims("DEAD")).isZero();
+    assertThat(TestDatabase.count(db, "claim", "attempts > 0")).as("claims with counted attempts").isZero();
+    assertThat(TestDatabase.count(db, "claim", "next_attempt_at > created_at"))
+        .as("claims that backed off by themselves: only the one whose failure opened the outage")
+        .isLessThanOrEqualTo(1);
+    assertThat(TestDatabase.rows(db, "select id from claim order by redeemed_at"))
+        .as("the backlog drained in its queue order, oldest first")
+        .isEqualTo(TestDatabase.rows(db, "select id from claim order by next_attempt_at, id"));
+    assertThat(violations()).isZero();
+    assertThat(receiver.app.metrics().scrape()).containsPattern(
+        "oms_iso_unavailable\\{service=\"" + OUTAGE_SERVICE + "\"\\} 0\\.0");
+    assertThat(lines(logs, Level.WARN, "unavailable")).as("WARN lines at the outage's start").isEqualTo(1);
+    assertThat(lines(logs, Level.INFO, "available again")).as("INFO lines at its end").isEqualTo(1);
+  }
+
+  @Test
+  void definitive_faults_still_end_dead_after_the_counted_attempts() throws Exception {
+    // An outage the ISO knows neither by token nor by mRID, and a document whose hash is always wrong.
+    IsoState elsewhere = new IsoState();
+    OutageVersion unknown = elsewhere.createOutage("OUT-UNKNOWN-" + UUID.randomUUID().toString().substring(0, 8),
+        "RESOURCE", "RECEIVED");
+    receiver = TestReceiver.start(pki, db, Map.of());
+    try (Publisher p = publisher()) {
+      assertThat(await(p.publish(elsewhere.statusChange(unknown))).statusCode()).isEqualTo(200);
+      push(p, newOutage(1024));
+    }
+    receiver.close();
+    receiver = null;
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).corruptHashNext(1_000_000);
+    startReceiver(Map.of("OMS_RETRIEVE_MAX_ATTEMPTS", "3"));
+    eventually("both claims DEAD", Duration.ofSeconds(60), () -> claims("DEAD") == 2);
+    assertThat(TestDatabase.count(db, "claim", "dead_reason = 'attempts' and attempts = 3")).isEqualTo(2);
+    assertThat(TestDatabase.rows(db, "select last_error from claim where outage_mrid = ?", unknown.outageMRID())
+        .get(0).get("last_error").toString()).contains("unknown outage");
+    assertThat(receiver.app.metrics().scrape()).containsPattern("oms_claims_dead_total(\\{\\})? 2\\.0");
+  }
+
+  @Test
+  void a_claim_failing_only_transiently_is_dead_no_sooner_than_the_give_up_time() throws Exception {
+    ingestOnly(newOutage(1024));
+    iso.faults().service(RetrieveService.OUTAGE_BY_CLAIM_CHECK).failNext(1_000_000);
+    startReceiver(Map.of("OMS_RETRIEVE_MAX_ATTEMPTS", "2", "OMS_REDEEM_GIVE_UP_AFTER", "4s"));
+    eventually("the claim DEAD", Duration.ofSeconds(60), () -> claims("DEAD") == 1);
+    var claim = TestDatabase.rows(db, "select dead_reason, attempts, transient_failures,"
+        + " extract(epoch from updated_at - created_at)::float8 as age from claim").get(0);
+    assertThat(claim).containsEntry("dead_reason", "gave_up").containsEntry("attempts", 0);
+    assertThat(((Number) claim.get("transient_failures")).intValue()).isGreaterThan(2);
+    assertThat(((Number) claim.get("age")).doubleValue()).isGreaterThanOrEqualTo(4.0);
+  }
+
+  @Test
+  void a_claim_check_naming_a_service_no_identity_serves_is_unserviceable_until_one_does() throws Exception {
+    String token = "t".repeat(24);
+    ListAppender<ILoggingEvent> logs = captureLogs("org.omspush.claimcheck.redeem.RedemptionWorker");
+    Map<String, String> outagesOnly = Map.of("OMS_ISO_SERVICES", OUTAGE_SERVICE, "OMS_ADMIN_TOKEN", token);
+    startReceiver(outagesOnly);
+    var entry = iso.state().addMarketEvent("EV-" + UUID.randomUUID(), "RESULTS_PUBLISHED", "DAM",
+        java.time.LocalDate.now(), Instant.now(), "results");
+    try (Publisher p = publisher()) {
+      assertThat(await(p.publish(iso.state().marketEventPush(entry, true))).statusCode()).as("acknowledged")
+          .isEqualTo(200);
+    }
+    eventually("the claim set aside", Duration.ofSeconds(30), () -> claims("UNSERVICEABLE") == 1);
+    assertThat(lines(logs, Level.WARN, RetrieveService.MARKET_EVENT_BY_CLAIM_CHECK.serviceName())).isEqualTo(1);
+    await(receiver.app.refreshStateGauges());
+    assertThat(receiver.app.metrics().scrape()).contains("oms_claims{state=\"UNSERVICEABLE\"} 1.0");
+    // Retried through the API while still no identity serves it: set aside again.
+    long id = TestDatabase.queryLong(db, "select id from claim");
+    assertThat(adminPost(receiver, token, "/api/v1/claims/" + id + "/retry").statusCode()).isEqualTo(200);
+    assertThat(claims("UNSERVICEABLE") + claims("PENDING")).isEqualTo(1);
+    eventually("set aside again", Duration.ofSeconds(30), () -> claims("UNSERVICEABLE") == 1);
+    receiver.close();
+    receiver = null;
+    // Configured to serve it: retried at start-up.
+    startReceiver(Map.of("OMS_ADMIN_TOKEN", token));
+    eventually("the claim redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
+    assertThat(TestDatabase.count(db, "event", "type = 'market.event' and payload_id is not null")).isEqualTo(1);
+  }
+
+  static java.net.http.HttpResponse<String> adminPost(TestReceiver r, String token, String path) throws Exception {
+    var request = java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + r.app.adminPort() + path))
+        .header("Authorization", "Bearer " + token).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
+    return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
   @Test

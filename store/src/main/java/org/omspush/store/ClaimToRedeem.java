@@ -8,6 +8,10 @@ import java.time.OffsetDateTime;
  * @param lookup             {@code TOKEN} (redeem by claim-check token) or {@code KEY} (by mRID / eventId)
  * @param tokenExpired       the token's expiry is past on the database clock
  * @param otherNewestVersion the newest version of the same outage among the other claims, or null
+ * @param state              PENDING when leased; DEAD when its fetches were lost too often (then not leased)
+ * @param transientFailures  failures so far that do not count toward the attempt limit
+ * @param lostFetches        fetches that ended with the lease lost and no answer
+ * @param lostBefore         the previous fetch was lost (this lease found it started and unanswered)
  */
 public record ClaimToRedeem(
     long id,
@@ -24,7 +28,11 @@ public record ClaimToRedeem(
     int attempts,
     String eventId,
     boolean tokenExpired,
-    Long otherNewestVersion) {
+    Long otherNewestVersion,
+    String state,
+    int transientFailures,
+    int lostFetches,
+    boolean lostBefore) {
 
   public boolean isOutage() {
     return "OUTAGE".equals(kind);

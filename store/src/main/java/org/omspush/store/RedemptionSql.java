@@ -8,12 +8,17 @@ final class RedemptionSql {
   private RedemptionSql() {}
 
   /**
-   * Leases the next due claim of a service. $1 service, $2 owner, $3 lease seconds. A claim
-   * whose lease ran out (its worker died) is due again.
+   * Leases the next due claim of a service. $1 service, $2 owner, $3 lease seconds, $4 the lost
+   * fetches that make a claim DEAD. A claim whose lease ran out (its worker died) is due again;
+   * when a fetch had started under that lease ({@code lost}), the fetch is counted as lost, and
+   * the claim that reaches $4 lost fetches is DEAD (receiver_lost) instead of leased: a document
+   * that kills its receiver does not take the next one with it.
    */
   static final String LEASE_NEXT = """
       WITH next AS (
-        SELECT id FROM claim
+        SELECT id, fetch_started_at IS NOT NULL AS lost,
+               fetch_started_at IS NOT NULL AND lost_fetches + 1 >= $4 AS dead
+          FROM claim
          WHERE state = 'PENDING' AND service = $1 AND next_attempt_at <= now()
            AND (lease_until IS NULL OR lease_until < now())
          ORDER BY next_attempt_at, id
@@ -21,12 +26,20 @@ final class RedemptionSql {
          FOR UPDATE SKIP LOCKED
       )
       UPDATE claim c
-         SET lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now(),
+         SET lease_owner = CASE WHEN next.dead THEN NULL ELSE $2 END,
+             lease_until = CASE WHEN next.dead THEN NULL ELSE now() + make_interval(secs => $3) END,
+             updated_at = now(), fetch_started_at = NULL,
+             lost_fetches = c.lost_fetches + CASE WHEN next.lost THEN 1 ELSE 0 END,
+             state = CASE WHEN next.dead THEN 'DEAD' ELSE c.state END,
+             dead_reason = CASE WHEN next.dead THEN 'receiver_lost' ELSE c.dead_reason END,
+             last_error = CASE WHEN next.lost THEN 'a fetch ended with its lease lost and no answer (the receiver '
+                               || 'died or stopped) ' || (c.lost_fetches + 1) || ' time(s)' ELSE c.last_error END,
              -- a token past its expiry is not worth a call: ask by key
              lookup = CASE WHEN c.expires_at IS NOT NULL AND c.expires_at < now() THEN 'KEY' ELSE c.lookup END
         FROM next
        WHERE c.id = next.id
-      RETURNING c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
+      RETURNING c.state, c.transient_failures, c.lost_fetches, next.lost,
+                c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
                 c.last_modified, c.token, c.lookup, c.service, c.attempts, c.market_event_id,
                 (c.expires_at IS NOT NULL AND c.expires_at < now()) AS token_expired,
                 (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
@@ -41,25 +54,35 @@ final class RedemptionSql {
       RETURNING id
       """;
 
-  /** Whether a leased claim is still ours and still to redeem (not superseded meanwhile). $1 id, $2 owner. */
-  static final String STILL_OURS = """
-      SELECT state = 'PENDING' AND lease_owner = $2 AS ours FROM claim WHERE id = $1
-      """;
-
   /**
-   * Gives a claim back for a later attempt. $1 id, $2 owner, $3 delay seconds, $4 error (null keeps
-   * the last), $5 whether this counts as an attempt, $6 the attempt limit: reaching it makes the
-   * claim DEAD. Returns state and attempts.
+   * Gives a claim back for a later attempt. $1 id, $2 owner, $3 delay seconds (null keeps
+   * next_attempt_at: the claim keeps its place in the queue), $4 error (null keeps the last),
+   * $5 the kind of failure: {@code DEFINITIVE} counts an attempt, and reaching $6 attempts makes
+   * the claim DEAD (attempts); {@code TRANSIENT} counts a transient failure, and makes the claim
+   * DEAD (gave_up) only once it is older than $7 seconds (from its creation, or from an
+   * operator's retry); {@code WAIT} counts nothing. Returns state, attempts and dead_reason.
    */
   static final String RETRY = """
-      UPDATE claim
-         SET attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END,
-             state = CASE WHEN state = 'PENDING' AND $5 AND attempts + 1 >= $6 THEN 'DEAD' ELSE state END,
-             next_attempt_at = now() + make_interval(secs => $3),
-             last_error = COALESCE($4, last_error),
-             lease_owner = NULL, lease_until = NULL, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2
-      RETURNING state, attempts
+      WITH verdict AS (
+        SELECT id, CASE WHEN state <> 'PENDING' THEN NULL
+                        WHEN $5 = 'DEFINITIVE' AND attempts + 1 >= $6 THEN 'attempts'
+                        WHEN $5 = 'TRANSIENT'
+                             AND GREATEST(created_at, retried_at) + make_interval(secs => $7) <= now() THEN 'gave_up'
+                   END AS dead_reason
+          FROM claim WHERE id = $1 AND lease_owner = $2
+      )
+      UPDATE claim c
+         SET attempts = c.attempts + CASE WHEN $5 = 'DEFINITIVE' THEN 1 ELSE 0 END,
+             transient_failures = c.transient_failures + CASE WHEN $5 = 'TRANSIENT' THEN 1 ELSE 0 END,
+             state = CASE WHEN v.dead_reason IS NULL THEN c.state ELSE 'DEAD' END,
+             dead_reason = COALESCE(v.dead_reason, c.dead_reason),
+             next_attempt_at = CASE WHEN $3::float8 IS NULL THEN c.next_attempt_at
+                                    ELSE now() + make_interval(secs => $3::float8) END,
+             last_error = COALESCE($4, c.last_error),
+             lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
+        FROM verdict v
+       WHERE c.id = v.id AND c.lease_owner = $2
+      RETURNING c.state, c.attempts, c.dead_reason
       """;
 
   /**
@@ -67,7 +90,7 @@ final class RedemptionSql {
    * no attempt is counted and next_attempt_at is kept. $1 owner. Returns the ids.
    */
   static final String RELEASE = """
-      UPDATE claim SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+      UPDATE claim SET lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
        WHERE lease_owner = $1 AND state = 'PENDING'
       RETURNING id
       """;
@@ -77,9 +100,9 @@ final class RedemptionSql {
    * next_attempt_at, so its place at the head of the queue. $1 id, $2 owner.
    */
   static final String GIVE_BACK = """
-      UPDATE claim SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+      UPDATE claim SET lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
        WHERE id = $1 AND lease_owner = $2
-      RETURNING state, attempts
+      RETURNING state, attempts, dead_reason
       """;
 
   /**
@@ -97,35 +120,36 @@ final class RedemptionSql {
   static final String USE_KEY_LOOKUP = """
       UPDATE claim
          SET lookup = 'KEY', last_error = $3,
-             lease_owner = NULL, lease_until = NULL, updated_at = now()
+             lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
        WHERE id = $1 AND lease_owner = $2
-      RETURNING id
-      """;
-
-  /** Makes every DEAD claim of a service (or one claim) PENDING again. $1 service or null, $2 id or null. */
-  static final String REPLAY_DEAD = """
-      UPDATE claim
-         SET state = 'PENDING', attempts = 0, next_attempt_at = now(), updated_at = now()
-       WHERE state = 'DEAD' AND ($1::text IS NULL OR service = $1) AND ($2::bigint IS NULL OR id = $2)
       RETURNING id
       """;
 
   /**
    * Takes the AUP gate: succeeds only when the previous call is at least the interval ago and,
    * for a claim, while the claim is still this worker's to redeem (a worker whose claim was
-   * superseded or lost does not take a slot it has nothing to send in).
+   * superseded or lost does not take a slot it has nothing to send in). The same statement
+   * records that the claim's fetch started, before the request leaves: should this receiver die
+   * during the call, the next one to lease the claim knows.
    * $1 identity, $2 service, $3 interval seconds (the AUP's plus the safety margin), $4 claim id
    * or null, $5 owner. Returns a row only when taken.
    */
   static final String TAKE_GATE = """
-      INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls, last_taken_at)
-      SELECT $1::text, $2::text, now() + make_interval(secs => $3), 1, now()
-       WHERE $4::bigint IS NULL
-          OR EXISTS (SELECT 1 FROM claim c WHERE c.id = $4 AND c.state = 'PENDING' AND c.lease_owner = $5::text)
-      ON CONFLICT (identity, service) DO UPDATE
-         SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1, last_taken_at = now()
-       WHERE g.next_allowed_at <= now() AND g.refused_at IS NULL
-      RETURNING next_allowed_at
+      WITH taken AS (
+        INSERT INTO aup_gate AS g (identity, service, next_allowed_at, calls, last_taken_at)
+        SELECT $1::text, $2::text, now() + make_interval(secs => $3), 1, now()
+         WHERE $4::bigint IS NULL
+            OR EXISTS (SELECT 1 FROM claim c WHERE c.id = $4 AND c.state = 'PENDING' AND c.lease_owner = $5::text)
+        ON CONFLICT (identity, service) DO UPDATE
+           SET next_allowed_at = now() + make_interval(secs => $3), calls = g.calls + 1, last_taken_at = now()
+         WHERE g.next_allowed_at <= now() AND g.refused_at IS NULL
+        RETURNING next_allowed_at
+      ), started AS (
+        UPDATE claim SET fetch_started_at = now()
+         WHERE id = $4::bigint AND lease_owner = $5::text AND EXISTS (SELECT 1 FROM taken)
+        RETURNING id
+      )
+      SELECT next_allowed_at, (SELECT count(*) FROM started) AS started FROM taken
       """;
 
   /**
@@ -180,6 +204,29 @@ final class RedemptionSql {
        WHERE identity = $1 AND service = $2
       """;
 
+  /** What the last call came back with (document, fault, transient …), for operators. $1, $2, $3 outcome. */
+  static final String RECORD_OUTCOME = """
+      UPDATE aup_gate SET last_outcome = $3, last_outcome_at = now() WHERE identity = $1 AND service = $2
+      """;
+
+  /**
+   * Claims whose service no configured identity serves are set aside as UNSERVICEABLE instead of
+   * waiting for ever; a leased one is left to its worker. $1 the services served. Returns id, service.
+   */
+  static final String SET_UNSERVICEABLE = """
+      UPDATE claim SET state = 'UNSERVICEABLE', updated_at = now(),
+                       last_error = 'no configured identity serves ' || service
+       WHERE state = 'PENDING' AND service <> ALL($1::text[]) AND (lease_until IS NULL OR lease_until < now())
+      RETURNING id, service
+      """;
+
+  /** UNSERVICEABLE claims of a service now served are PENDING again, in their place. $1 the services served. */
+  static final String REVIVE_SERVICEABLE = """
+      UPDATE claim SET state = 'PENDING', updated_at = now(), fetch_started_at = NULL
+       WHERE state = 'UNSERVICEABLE' AND service = ANY($1::text[])
+      RETURNING id, service
+      """;
+
   /** The ISO answered 403: this identity has no access to the service; stop until an operator clears it. */
   static final String REFUSE_SERVICE = """
       UPDATE aup_gate SET refused_at = now(), refused_reason = $3 WHERE identity = $1 AND service = $2
@@ -231,7 +278,7 @@ final class RedemptionSql {
       ), redeemed AS (
         UPDATE claim
            SET state = 'REDEEMED', payload_id = (SELECT id FROM new_payload), redeemed_at = now(),
-               lease_owner = NULL, lease_until = NULL, updated_at = now()
+               lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
          WHERE outage_mrid = $2 AND state = 'PENDING' AND version <= $3
         RETURNING id
       )
@@ -266,7 +313,7 @@ final class RedemptionSql {
         RETURNING id
       ), redeemed AS (
         UPDATE claim SET state = 'REDEEMED', payload_id = (SELECT id FROM new_payload), redeemed_at = now(),
-                         lease_owner = NULL, lease_until = NULL, updated_at = now()
+                         lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
          WHERE id = $1
         RETURNING id
       )

@@ -32,8 +32,21 @@ public final class RedemptionStore {
   /** What a completion did: claims redeemed (0 when the lease was lost) and whether an event was published. */
   public record Completion(int redeemed, boolean published) {}
 
-  /** After a retry: the claim's state (PENDING, or DEAD after the last attempt) and attempts so far. */
-  public record Retry(String state, int attempts) {}
+  /**
+   * After a retry: the claim's state (PENDING, or DEAD), attempts so far, and why it is DEAD
+   * ({@code attempts}, {@code gave_up}, {@code receiver_lost}; null while PENDING).
+   */
+  public record Retry(String state, int attempts, String deadReason) {}
+
+  /** How a failed call counts (see {@link RedemptionSql#RETRY}). */
+  public enum Failure {
+    /** Counts toward the attempt limit. */
+    DEFINITIVE,
+    /** Counts only as a transient failure: DEAD only once the claim is older than the give-up time. */
+    TRANSIENT,
+    /** Counts nothing (the service is refused until an operator clears it). */
+    WAIT
+  }
 
   private final Pool pool;
 
@@ -41,9 +54,13 @@ public final class RedemptionStore {
     this.pool = Objects.requireNonNull(pool, "pool");
   }
 
-  public Future<Optional<ClaimToRedeem>> leaseNext(String service, String owner, Duration lease) {
+  /**
+   * The next due claim, leased; or, when its previous fetches ended with the lease lost
+   * {@code maxLost} times, the claim now DEAD (state {@code DEAD}, not leased).
+   */
+  public Future<Optional<ClaimToRedeem>> leaseNext(String service, String owner, Duration lease, int maxLost) {
     return pool.preparedQuery(RedemptionSql.LEASE_NEXT)
-        .execute(Tuple.of(service, owner, seconds(lease)))
+        .execute(Tuple.of(service, owner, seconds(lease), maxLost))
         .map(rows -> {
           if (rows.size() == 0) {
             return Optional.<ClaimToRedeem>empty();
@@ -53,7 +70,9 @@ public final class RedemptionStore {
               r.getString("outage_type"), r.getLong("version"), r.getString("status"), r.getString("previous_status"),
               r.getOffsetDateTime("last_modified"), r.getString("token"), r.getString("lookup"),
               r.getString("service"), r.getInteger("attempts"), r.getString("event_id"),
-              Boolean.TRUE.equals(r.getBoolean("token_expired")), r.getLong("other_newest_version")));
+              Boolean.TRUE.equals(r.getBoolean("token_expired")), r.getLong("other_newest_version"),
+              r.getString("state"), r.getInteger("transient_failures"), r.getInteger("lost_fetches"),
+              Boolean.TRUE.equals(r.getBoolean("lost"))));
         })
         .recover(e -> failed("leasing a claim", e));
   }
@@ -65,17 +84,15 @@ public final class RedemptionStore {
         .recover(e -> failed("renewing a lease", e));
   }
 
-  /** False when the claim was superseded or its lease lost since it was leased. */
-  public Future<Boolean> stillOurs(long claimId, String owner) {
-    return pool.preparedQuery(RedemptionSql.STILL_OURS).execute(Tuple.of(claimId, owner))
-        .map(rows -> rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean("ours")))
-        .recover(e -> failed("checking a lease", e));
-  }
-
-  public Future<Retry> retryLater(long claimId, String owner, Duration delay, String error, boolean countAttempt,
-      int maxAttempts) {
+  /**
+   * Gives the claim back after a failed call. @param delay null keeps its place in the queue
+   * @param giveUpAfter a transient failure makes a claim older than this DEAD
+   */
+  public Future<Retry> retryLater(long claimId, String owner, Duration delay, String error, Failure failure,
+      int maxAttempts, Duration giveUpAfter) {
     return pool.preparedQuery(RedemptionSql.RETRY)
-        .execute(Tuple.of(claimId, owner, seconds(delay), error, countAttempt, maxAttempts))
+        .execute(Tuple.of(claimId, owner, delay == null ? null : seconds(delay), error, failure.name(), maxAttempts,
+            seconds(giveUpAfter)))
         .map(RedemptionStore::retryOf)
         .recover(e -> failed("scheduling a retry", e));
   }
@@ -89,12 +106,6 @@ public final class RedemptionStore {
   public Future<Void> useKeyLookup(long claimId, String owner, String reason) {
     return pool.preparedQuery(RedemptionSql.USE_KEY_LOOKUP).execute(Tuple.of(claimId, owner, reason))
         .<Void>mapEmpty().recover(e -> failed("switching a claim to lookup by key", e));
-  }
-
-  /** Operators: DEAD claims back to PENDING, all of a service (id null) or one (service null). */
-  public Future<Integer> replayDead(String service, Long claimId) {
-    return pool.preparedQuery(RedemptionSql.REPLAY_DEAD).execute(Tuple.of(service, claimId))
-        .map(RowSet::size).recover(e -> failed("replaying dead claims", e));
   }
 
   public Future<Gate> takeGate(String identity, String service, Duration interval) {
@@ -161,10 +172,10 @@ public final class RedemptionStore {
   /** The claim's state and attempts after an update that names its lease owner; LOST when it was no longer ours. */
   private static Retry retryOf(RowSet<Row> rows) {
     if (rows.size() == 0) {
-      return new Retry("LOST", 0);
+      return new Retry("LOST", 0, null);
     }
     Row r = rows.iterator().next();
-    return new Retry(r.getString("state"), r.getInteger("attempts"));
+    return new Retry(r.getString("state"), r.getInteger("attempts"), r.getString("dead_reason"));
   }
 
   /** The newest version known of each of these outages (absent: unknown). */
@@ -183,6 +194,30 @@ public final class RedemptionStore {
   public Future<Void> aupPageSeen(String identity, String service, Duration interval) {
     return pool.preparedQuery(RedemptionSql.AUP_PAGE_SEEN).execute(Tuple.of(identity, service, seconds(interval)))
         .<Void>mapEmpty().recover(e -> failed("moving the AUP gate", e));
+  }
+
+  /** Records what the last call of this gate came back with, for operators. */
+  public Future<Void> recordOutcome(String identity, String service, String outcome) {
+    return pool.preparedQuery(RedemptionSql.RECORD_OUTCOME).execute(Tuple.of(identity, service, outcome))
+        .<Void>mapEmpty().recover(e -> failed("recording a call's outcome", e));
+  }
+
+  /** PENDING claims of services not in {@code served} become UNSERVICEABLE. @return how many per service */
+  public Future<Map<String, Integer>> setAsideUnserviceable(java.util.Collection<String> served) {
+    return byService(RedemptionSql.SET_UNSERVICEABLE, served, "setting claims aside as unserviceable");
+  }
+
+  /** UNSERVICEABLE claims of services in {@code served} become PENDING again. @return how many per service */
+  public Future<Map<String, Integer>> reviveServiceable(java.util.Collection<String> served) {
+    return byService(RedemptionSql.REVIVE_SERVICEABLE, served, "reviving serviceable claims");
+  }
+
+  private Future<Map<String, Integer>> byService(String sql, java.util.Collection<String> served, String what) {
+    return pool.preparedQuery(sql).execute(Tuple.of(served.toArray(new String[0]))).map(rows -> {
+      Map<String, Integer> out = new java.util.TreeMap<>();
+      rows.forEach(r -> out.merge(r.getString("service"), 1, Integer::sum));
+      return out;
+    }).recover(e -> failed(what, e));
   }
 
   public Future<Void> refuseService(String identity, String service, String reason) {

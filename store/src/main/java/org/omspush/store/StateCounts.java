@@ -14,7 +14,8 @@ import java.util.Map;
  */
 public final class StateCounts {
   /** Every state a claim can be in (claim_state_check): each gets a value, 0 when none. */
-  public static final List<String> CLAIM_STATES = List.of("PENDING", "SUPERSEDED", "REDEEMED", "DEAD");
+  public static final List<String> CLAIM_STATES = List.of("PENDING", "SUPERSEDED", "REDEEMED", "DEAD",
+      "UNSERVICEABLE");
   /** Every state a delivery can be in (delivery_state_check). */
   public static final List<String> DELIVERY_STATES = List.of("PENDING", "DELIVERED", "SKIPPED", "DEAD");
 

@@ -22,6 +22,7 @@ import org.omspush.store.testing.TestDatabase;
 
 class RedemptionStoreTest {
   private static final String SERVICE = PushStore.DEFAULT_OUTAGE_SERVICE;
+  private static final Duration GIVE_UP = Duration.ofHours(72);
   private static Vertx vertx;
   private DatabaseUrl db;
   private Pool pool;
@@ -97,15 +98,15 @@ class RedemptionStoreTest {
   @Test
   void a_claim_is_leased_by_one_worker_and_taken_over_after_its_lease_runs_out() throws Exception {
     await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
-    var first = await(store.leaseNext(SERVICE, "worker-a", Duration.ofMillis(500)));
+    var first = await(store.leaseNext(SERVICE, "worker-a", Duration.ofMillis(500), 3));
     assertThat(first).isPresent();
-    assertThat(await(store.leaseNext(SERVICE, "worker-b", Duration.ofMillis(500)))).isEmpty();
+    assertThat(await(store.leaseNext(SERVICE, "worker-b", Duration.ofMillis(500), 3))).isEmpty();
     Thread.sleep(700);
-    var takenOver = await(store.leaseNext(SERVICE, "worker-b", Duration.ofSeconds(30)));
+    var takenOver = await(store.leaseNext(SERVICE, "worker-b", Duration.ofSeconds(30), 3));
     assertThat(takenOver).isPresent();
     assertThat(takenOver.get().id()).isEqualTo(first.get().id());
     assertThat(await(store.renewLease(first.get().id(), "worker-a", Duration.ofSeconds(30)))).isFalse();
-    assertThat(await(store.stillOurs(first.get().id(), "worker-b"))).isTrue();
+    assertThat(await(store.renewLease(first.get().id(), "worker-b", Duration.ofSeconds(30)))).isTrue();
   }
 
   @Test
@@ -115,7 +116,7 @@ class RedemptionStoreTest {
     }
     List<Future<java.util.Optional<ClaimToRedeem>>> leases = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
-      leases.add(store.leaseNext(SERVICE, "worker-" + i, Duration.ofSeconds(30)));
+      leases.add(store.leaseNext(SERVICE, "worker-" + i, Duration.ofSeconds(30), 3));
     }
     List<Long> ids = leases.stream().map(Pushes::await).flatMap(java.util.Optional::stream)
         .map(ClaimToRedeem::id).toList();
@@ -125,17 +126,102 @@ class RedemptionStoreTest {
   @Test
   void the_last_counted_attempt_makes_a_claim_dead_and_aup_pages_do_not_count() {
     await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
-    long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow().id();
-    assertThat(await(store.retryLater(id, "w", Duration.ZERO, null, false, 2)).state()).isEqualTo("PENDING");
-    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30)));
-    assertThat(await(store.retryLater(id, "w", Duration.ZERO, "boom 1", true, 2)).state()).isEqualTo("PENDING");
-    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30)));
-    RedemptionStore.Retry last = await(store.retryLater(id, "w", Duration.ZERO, "boom 2", true, 2));
+    long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow().id();
+    assertThat(await(store.retryLater(id, "w", Duration.ZERO, null, RedemptionStore.Failure.WAIT, 2, GIVE_UP)).state())
+        .isEqualTo("PENDING");
+    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3));
+    assertThat(await(store.retryLater(id, "w", Duration.ZERO, "boom 1", RedemptionStore.Failure.DEFINITIVE, 2,
+        GIVE_UP)).state()).isEqualTo("PENDING");
+    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3));
+    RedemptionStore.Retry last = await(store.retryLater(id, "w", Duration.ZERO, "boom 2",
+        RedemptionStore.Failure.DEFINITIVE, 2, GIVE_UP));
     assertThat(last.state()).isEqualTo("DEAD");
     assertThat(last.attempts()).isEqualTo(2);
+    assertThat(last.deadReason()).isEqualTo("attempts");
     assertThat(count(db, "claim", "last_error = 'boom 2'")).isEqualTo(1);
-    assertThat(await(store.replayDead(SERVICE, null))).isEqualTo(1);
-    assertThat(count(db, "claim", "state = 'PENDING' and attempts = 0")).isEqualTo(1);
+    assertThat(await(new Claims(pool).retryAll("DEAD", null, 100)).retried()).isEqualTo(1);
+    assertThat(count(db, "claim", "state = 'PENDING' and attempts = 0 and dead_reason is null")).isEqualTo(1);
+  }
+
+  @Test
+  void transient_failures_never_count_as_attempts_and_make_a_claim_dead_only_after_the_give_up_time() {
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    long id = 0;
+    for (int i = 0; i < 5; i++) {
+      id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow().id();
+      RedemptionStore.Retry r = await(store.retryLater(id, "w", null, "HTTP 503", RedemptionStore.Failure.TRANSIENT,
+          2, Duration.ofHours(1)));
+      assertThat(r.state()).isEqualTo("PENDING");
+      assertThat(r.attempts()).isZero();
+    }
+    assertThat(count(db, "claim", "transient_failures = 5 and next_attempt_at = created_at")).as("kept its place")
+        .isEqualTo(1);
+    execute(db, "update claim set created_at = now() - interval '2 hours'");
+    await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3));
+    RedemptionStore.Retry dead = await(store.retryLater(id, "w", Duration.ZERO, "timeout",
+        RedemptionStore.Failure.TRANSIENT, 2, Duration.ofHours(1)));
+    assertThat(dead.state()).isEqualTo("DEAD");
+    assertThat(dead.deadReason()).isEqualTo("gave_up");
+  }
+
+  @Test
+  void a_fetch_whose_lease_ran_out_is_counted_lost_and_the_third_makes_the_claim_dead_instead_of_leased()
+      throws Exception {
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    await(pushes.storeOutageChange(message("m-2", "d"), outage("OUT-2", 1)));
+    for (int lost = 0; lost < 3; lost++) {
+      var claim = await(store.leaseNext(SERVICE, "w" + lost, Duration.ofMillis(300), 3)).orElseThrow();
+      assertThat(claim.outageMRID()).isEqualTo("OUT-1");
+      assertThat(claim.lostFetches()).isEqualTo(lost);
+      assertThat(claim.lostBefore()).isEqualTo(lost > 0);
+      // The gate's take records the start of the fetch; then the receiver dies (nothing more happens).
+      assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofMillis(1), claim.id(), "w" + lost)).taken())
+          .isTrue();
+      assertThat(count(db, "claim", "fetch_started_at is not null")).isEqualTo(1);
+      Thread.sleep(400);
+    }
+    var dead = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
+    assertThat(dead.state()).isEqualTo("DEAD");
+    assertThat(count(db, "claim", "outage_mrid = 'OUT-1' and state = 'DEAD' and dead_reason = 'receiver_lost'"
+        + " and lost_fetches = 3 and lease_owner is null")).isEqualTo(1);
+    assertThat(await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow().outageMRID())
+        .isEqualTo("OUT-2");
+  }
+
+  @Test
+  void a_fetch_that_ends_with_an_answer_is_not_counted_lost() throws Exception {
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofMillis(300), 3)).orElseThrow();
+    await(store.takeGate("id-1", SERVICE, Duration.ofMillis(1), claim.id(), "w"));
+    await(store.retryLater(claim.id(), "w", null, "HTTP 503", RedemptionStore.Failure.TRANSIENT, 8,
+        Duration.ofHours(1)));
+    assertThat(count(db, "claim", "fetch_started_at is null")).isEqualTo(1);
+    var again = await(store.leaseNext(SERVICE, "w2", Duration.ofSeconds(30), 3)).orElseThrow();
+    assertThat(again.lostBefore()).isFalse();
+    assertThat(again.lostFetches()).isZero();
+  }
+
+  @Test
+  void the_claim_state_check_is_validated_and_admits_unserviceable_but_no_unknown_state() {
+    assertThat(count(db, "pg_constraint", "conname = 'claim_state_check' and convalidated")).isEqualTo(1);
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    assertThat(execute(db, "update claim set state = 'UNSERVICEABLE'")).isEqualTo(1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> execute(db, "update claim set state = 'LOST'"))
+        .hasStackTraceContaining("claim_state_check");
+  }
+
+  @Test
+  void claims_of_a_service_no_identity_serves_are_set_aside_and_revived_once_it_is_served() {
+    await(pushes.storeOutageChange(message("m-1", "d"), outage("OUT-1", 1)));
+    execute(db, "update claim set service = 'RetrieveOutageByClaimCheck_OMSv9'");
+    await(pushes.storeOutageChange(message("m-2", "d"), outage("OUT-2", 1)));
+    assertThat(await(store.setAsideUnserviceable(List.of(SERVICE))))
+        .containsExactly(java.util.Map.entry("RetrieveOutageByClaimCheck_OMSv9", 1));
+    assertThat(count(db, "claim", "state = 'UNSERVICEABLE'")).isEqualTo(1);
+    assertThat(await(store.reviveServiceable(List.of(SERVICE)))).isEmpty();
+    assertThat(await(store.reviveServiceable(List.of(SERVICE, "RetrieveOutageByClaimCheck_OMSv9"))))
+        .containsExactly(java.util.Map.entry("RetrieveOutageByClaimCheck_OMSv9", 1));
+    assertThat(count(db, "claim", "state = 'PENDING'")).isEqualTo(2);
   }
 
   /** A payload written as a fetch writes it, not yet complete. */
@@ -149,7 +235,7 @@ class RedemptionStoreTest {
   @Test
   void a_retrieved_newer_version_redeems_every_older_pending_claim_and_publishes_once() {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
-    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
     await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-1", 2)));
     var doc = new RetrievedDocument("OUT-1", "RESOURCE", 2L, "ACTIVE", Pushes.MODIFIED, payload(new byte[] {1, 2}), 10,
         "a".repeat(64));
@@ -158,7 +244,7 @@ class RedemptionStoreTest {
     assertThat(count(db, "claim", "state = 'REDEEMED'")).isEqualTo(1);
     assertThat(count(db, "claim", "state = 'SUPERSEDED'")).isEqualTo(1);
     // Version 2 was already published: its own claim finds nothing newer to publish.
-    var second = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30)));
+    var second = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3));
     assertThat(second).isEmpty();
     assertThat(count(db, "event", "outage_mrid = 'OUT-1' and outage_version = 2")).isEqualTo(1);
   }
@@ -166,7 +252,7 @@ class RedemptionStoreTest {
   @Test
   void a_lost_lease_stores_nothing() {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
-    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    var claim = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
     execute(db, "update claim set lease_owner = 'someone-else'");
     long payload = payload(new byte[] {1});
     var doc = new RetrievedDocument("OUT-1", "RESOURCE", 1L, "ACTIVE", Pushes.MODIFIED, payload, 1,
@@ -182,7 +268,7 @@ class RedemptionStoreTest {
   @Test
   void the_gate_is_not_taken_for_a_claim_that_is_no_longer_ours() {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
-    long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow().id();
+    long id = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow().id();
     RedemptionStore.Gate forOurs = await(store.takeGate("id-1", SERVICE, Duration.ofMillis(50), id, "w"));
     assertThat(forOurs.taken()).isTrue();
     assertThat(forOurs.takenUntil()).isNotNull();
@@ -194,7 +280,7 @@ class RedemptionStoreTest {
     assertThat(lost.claimLost()).isTrue();
     assertThat(count(db, "aup_gate", "calls = 1 and next_allowed_at < now()")).as("gate untouched").isEqualTo(1);
     // Another owner's claim is not ours either.
-    long next = await(store.leaseNext(SERVICE, "other", Duration.ofSeconds(30))).orElseThrow().id();
+    long next = await(store.leaseNext(SERVICE, "other", Duration.ofSeconds(30), 3)).orElseThrow().id();
     assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5), next, "w")).claimLost()).isTrue();
     assertThat(await(store.takeGate("id-1", SERVICE, Duration.ofSeconds(5), next, "other")).taken()).isTrue();
     // A first take (no gate row yet) for a lost claim inserts nothing.
@@ -235,10 +321,10 @@ class RedemptionStoreTest {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
     await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-2", 1)));
     await(pushes.storeOutageChange(message("m-3", "d3"), outage("OUT-3", 1)));
-    var first = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    var first = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
     assertThat(first.outageMRID()).isEqualTo("OUT-1");
     assertThat(await(store.giveBack(first.id(), "w")).state()).isEqualTo("PENDING");
-    var again = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    var again = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
     assertThat(again.id()).as("the claim given back is next again").isEqualTo(first.id());
     assertThat(again.attempts()).isZero();
     assertThat(await(store.giveBack(first.id(), "someone-else")).state()).isEqualTo("LOST");
@@ -248,10 +334,10 @@ class RedemptionStoreTest {
   void a_claim_switched_to_lookup_by_key_keeps_its_place_and_is_retried_by_key() {
     await(pushes.storeOutageChange(message("m-1", "d1"), outage("OUT-1", 1)));
     await(pushes.storeOutageChange(message("m-2", "d2"), outage("OUT-2", 1)));
-    var first = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    var first = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
     assertThat(first.outageMRID()).isEqualTo("OUT-1");
     await(store.useKeyLookup(first.id(), "w", "token expired"));
-    var again = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30))).orElseThrow();
+    var again = await(store.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
     assertThat(again.id()).as("the claim switched to key lookup is next again").isEqualTo(first.id());
     assertThat(again.byKey()).isTrue();
     assertThat(again.attempts()).isZero();

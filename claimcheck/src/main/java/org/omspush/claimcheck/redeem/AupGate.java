@@ -30,11 +30,6 @@ public final class AupGate {
     this.metrics = metrics;
   }
 
-  /** Completes true once taken (call now), false when the ISO refused the service for this identity. */
-  public Future<Boolean> take(IsoIdentity identity, String service, BooleanSupplier stopping) {
-    return take(identity, service, null, null, stopping).map(RedemptionStore.Gate::taken);
-  }
-
   /**
    * Completes with the gate once taken for this claim, or refused (403), or as soon as the claim
    * is no longer this owner's (superseded or its lease lost): then nothing was taken.

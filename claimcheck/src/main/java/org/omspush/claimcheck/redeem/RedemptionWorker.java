@@ -51,7 +51,12 @@ public final class RedemptionWorker extends VerticleBase {
   private final RandomGenerator random = RandomGenerator.getDefault();
   private final List<Lane> lanes = new ArrayList<>();
   private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
+  private final IsoAvailability availability;
+  private final java.util.Set<String> served = new java.util.TreeSet<>();
+  private long sweepTimer = -1;
   private volatile boolean stopping;
+  /** How often claims of services no identity serves are set aside, and served ones revived. */
+  private static final long SWEEP_EVERY_MS = 10_000;
 
   /** One (identity, service) pair: its own gate, its own loop. */
   private final class Lane {
@@ -80,6 +85,7 @@ public final class RedemptionWorker extends VerticleBase {
     this.owner = owner;
     this.catchUp = catchUp;
     this.aupGate = aupGate;
+    this.availability = new IsoAvailability(metrics, settings, random);
   }
 
   @Override
@@ -89,6 +95,8 @@ public final class RedemptionWorker extends VerticleBase {
           RetrieveServices.MARKET_EVENT_BY_CLAIM_CHECK)) {
         if (id.serves(service)) {
           lanes.add(new Lane(id, service));
+          served.add(service);
+          availability.register(service);
           AtomicInteger flag = new AtomicInteger();
           refused.put(id.gateKey() + "|" + service, flag);
           metrics.gauge("oms.iso.service.refused", io.micrometer.core.instrument.Tags.of("service", service,
@@ -100,6 +108,8 @@ public final class RedemptionWorker extends VerticleBase {
     }
     metrics.counter("oms.claims.dead");
     lanes.forEach(this::run);
+    sweep();
+    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, t -> sweep());
     return Future.succeededFuture();
   }
 
@@ -112,6 +122,9 @@ public final class RedemptionWorker extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
     for (Lane lane : lanes) {
       if (lane.idleTimer >= 0) {
         vertx.cancelTimer(lane.idleTimer);
@@ -155,14 +168,43 @@ public final class RedemptionWorker extends VerticleBase {
     });
   }
 
+  /**
+   * Claims of a service that no configured identity serves are set aside as UNSERVICEABLE (they
+   * would wait for ever), and those of a service now served are PENDING again.
+   */
+  private void sweep() {
+    store.reviveServiceable(served).compose(revived -> {
+      revived.forEach((service, n) -> log.info("{} UNSERVICEABLE claims of {} are PENDING again: a configured "
+          + "identity serves it", n, service));
+      if (!revived.isEmpty()) {
+        wake(null);
+      }
+      return store.setAsideUnserviceable(served);
+    }).onSuccess(setAside -> setAside.forEach((service, n) -> log.warn("{} claims of service {} set aside as "
+        + "UNSERVICEABLE: no configured identity serves it (OMS_ISO_SERVICES[_n]); they are retried once one does, "
+        + "at start-up or with POST /api/v1/claims/retry", n, service)))
+        .onFailure(e -> log.warn("could not check for unserviceable claims: {}", e.getMessage()));
+  }
+
   private void run(Lane lane) {
     if (stopping || lane.running) {
       return;
     }
+    long untilProbe = availability.millisUntilProbe(lane.service);
+    if (untilProbe > 0) {
+      // The service is unavailable: one probe per pause, not a call per claim.
+      if (lane.idleTimer < 0) {
+        lane.idleTimer = vertx.setTimer(untilProbe, t -> {
+          lane.idleTimer = -1;
+          run(lane);
+        });
+      }
+      return;
+    }
     lane.running = true;
     lane.wakeRequested = false;
-    store.leaseNext(lane.service, owner, settings.lease())
-        .compose(next -> next.isEmpty() ? Future.succeededFuture(false) : redeem(lane, next.get()).map(true))
+    store.leaseNext(lane.service, owner, settings.lease(), settings.maxLost())
+        .compose(next -> next.isEmpty() ? Future.succeededFuture(false) : leased(lane, next.get()).map(true))
         .onComplete(ar -> {
           lane.running = false;
           if (ar.failed() && !stopping) {
@@ -184,6 +226,22 @@ public final class RedemptionWorker extends VerticleBase {
         });
   }
 
+  private Future<Void> leased(Lane lane, ClaimToRedeem claim) {
+    if ("DEAD".equals(claim.state())) {
+      metrics.counter("oms.claims.dead").increment();
+      about(log.atError(), claim).log("claim {} ({}) is DEAD (receiver_lost): {} fetches of it ended with the "
+          + "receiver lost (killed, out of memory or stopped) and no answer; set aside so that it does not take the "
+          + "next receiver with it. Retry it with POST /api/v1/claims/{}/retry once the cause is fixed", claim.id(),
+          describe(claim), claim.lostFetches(), claim.id());
+      return Future.succeededFuture();
+    }
+    if (claim.lostBefore()) {
+      about(log.atWarn(), claim).log("claim {} ({}): its previous fetch ended with the lease lost and no answer "
+          + "({} of {} before it is set aside)", claim.id(), describe(claim), claim.lostFetches(), settings.maxLost());
+    }
+    return redeem(lane, claim);
+  }
+
   private Future<Void> redeem(Lane lane, ClaimToRedeem first) {
     if (first.showsVersionGap() && catchUp != null) {
       catchUp.requestSoon("outage " + first.outageMRID() + " version " + first.version()
@@ -199,8 +257,8 @@ public final class RedemptionWorker extends VerticleBase {
               if (g.refused()) {
                 prepared.abandon();
                 // 403 earlier: the service is refused for this identity until an operator clears it.
-                return store.retryLater(first.id(), owner, Duration.ofMinutes(5), null, false, settings.maxAttempts())
-                    .<Void>mapEmpty();
+                return store.retryLater(first.id(), owner, Duration.ofMinutes(5), null, RedemptionStore.Failure.WAIT,
+                    settings.maxAttempts(), settings.giveUpAfter()).<Void>mapEmpty();
               }
               if (g.claimLost()) {
                 // Superseded or its lease lost while waiting: the lane leases the next claim at once.
@@ -284,12 +342,25 @@ public final class RedemptionWorker extends VerticleBase {
     return "changes";
   }
 
+  /**
+   * Acts on the answer. Transient (no answer, a refused or reset connection, a timeout, 5xx
+   * without a Fault, a soap:Server Fault) never counts as an attempt; definitive (a soap:Client
+   * Fault when asked by key, an answer that fails its checks, a document that is not the claim's)
+   * counts toward the attempt limit. An AUP page and a 403 count neither.
+   */
   private Future<Void> handle(Lane lane, ClaimToRedeem claim, RetrieveAnswer answer) {
     String service = lane.service;
+    boolean isoTrouble = answer instanceof RetrieveAnswer.Transient
+        || answer instanceof RetrieveAnswer.Fault f && f.serverFault();
+    if (!isoTrouble && !(answer instanceof RetrieveAnswer.AupPage)) {
+      availability.answered(service);
+    }
+    store.recordOutcome(lane.identity.gateKey(), service, lastOutcome(answer))
+        .onFailure(e -> log.debug("could not record the outcome of a call: {}", e.getMessage()));
     if (answer instanceof RetrieveAnswer.Document d) {
       Optional<RetrievedDocument> doc = toDocument(claim, d);
       if (doc.isEmpty()) {
-        return discard(d).compose(v -> retry(claim,
+        return discard(d).compose(v -> definitive(claim,
             "the document does not match the claim (mRID, event or an older version)"));
       }
       return store.complete(claim, owner, doc.get()).transform(ar -> {
@@ -314,10 +385,11 @@ public final class RedemptionWorker extends VerticleBase {
     }
     if (answer instanceof RetrieveAnswer.Forbidden f) {
       about(log.atError(), claim).log("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator "
-          + "clears aup_gate.refused_at", service, lane.identity.subjectDn(), f.description());
+          + "clears the gate (POST /api/v1/gates/{identity}/{service}/clear)", service, lane.identity.subjectDn(),
+          f.description());
       return store.refuseService(lane.identity.gateKey(), service, f.description())
-          .compose(v -> store.retryLater(claim.id(), owner, Duration.ofMinutes(5), "403: " + f.description(), false,
-              settings.maxAttempts()))
+          .compose(v -> store.retryLater(claim.id(), owner, Duration.ofMinutes(5), "403: " + f.description(),
+              RedemptionStore.Failure.WAIT, settings.maxAttempts(), settings.giveUpAfter()))
           .mapEmpty();
     }
     if (answer instanceof RetrieveAnswer.Fault f) {
@@ -326,16 +398,20 @@ public final class RedemptionWorker extends VerticleBase {
             f.description());
         return store.useKeyLookup(claim.id(), owner, f.description());
       }
-      return retry(claim, "ISO fault: " + f.description());
+      if (f.serverFault()) {
+        return transientFailure(lane, claim, "ISO fault (" + f.code() + ", HTTP " + f.httpStatus() + "): "
+            + f.description());
+      }
+      return definitive(claim, "ISO fault: " + f.description());
     }
     if (answer instanceof RetrieveAnswer.Transient t) {
-      return retry(claim, t.reason());
+      return transientFailure(lane, claim, t.reason());
     }
     if (answer instanceof RetrieveAnswer.Rejected r) {
       about(log.atWarn(), claim).log("claim {}: answer rejected: {}", claim.id(), r.reason());
-      return retry(claim, r.reason());
+      return definitive(claim, r.reason());
     }
-    return retry(claim, "unexpected answer");
+    return definitive(claim, "unexpected answer");
   }
 
   private Future<Void> discard(RetrieveAnswer.Document d) {
@@ -346,19 +422,59 @@ public final class RedemptionWorker extends VerticleBase {
     });
   }
 
-  private Future<Void> retry(ClaimToRedeem claim, String error) {
+  /** What GET /api/v1/gates shows as the last call's outcome. */
+  private static String lastOutcome(RetrieveAnswer a) {
+    String detail = a instanceof RetrieveAnswer.Transient t ? t.reason()
+        : a instanceof RetrieveAnswer.Fault f ? f.code() + ": " + f.description()
+        : a instanceof RetrieveAnswer.Rejected r ? r.reason()
+        : a instanceof RetrieveAnswer.Forbidden f ? f.description() : null;
+    String text = detail == null ? outcome(a) : outcome(a) + ": " + detail;
+    return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+  }
+
+  /** Counts toward the attempt limit; backs off by the attempts so far. */
+  private Future<Void> definitive(ClaimToRedeem claim, String error) {
     Duration delay = settings.backoff(claim.attempts() + 1, random);
-    return store.retryLater(claim.id(), owner, delay, error, true, settings.maxAttempts()).map(r -> {
-      if ("DEAD".equals(r.state())) {
-        metrics.counter("oms.claims.dead").increment();
-        about(log.atError(), claim).log("claim {} ({}) is DEAD after {} attempts: {}", claim.id(), describe(claim),
-            r.attempts(), error);
-      } else {
-        about(log.atWarn(), claim).log("claim {} ({}) attempt {} failed: {}; next in {} s", claim.id(),
-            describe(claim), r.attempts(), error, delay.toSeconds());
-      }
-      return null;
-    });
+    return store.retryLater(claim.id(), owner, delay, error, RedemptionStore.Failure.DEFINITIVE,
+        settings.maxAttempts(), settings.giveUpAfter()).map(r -> {
+          if ("DEAD".equals(r.state())) {
+            dead(claim, r, error);
+          } else {
+            about(log.atWarn(), claim).log("claim {} ({}) attempt {} of {} failed: {}; next in {} s", claim.id(),
+                describe(claim), r.attempts(), settings.maxAttempts(), error, delay.toSeconds());
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Not counted. Alone, the claim backs off by itself; within an outage of the service it keeps
+   * its place and the lanes pause instead. DEAD only once older than the give-up time.
+   */
+  private Future<Void> transientFailure(Lane lane, ClaimToRedeem claim, String error) {
+    boolean outage = availability.failed(lane.service, error);
+    Duration delay = outage ? null : settings.backoff(claim.transientFailures() + 1, random);
+    return store.retryLater(claim.id(), owner, delay, error, RedemptionStore.Failure.TRANSIENT,
+        settings.maxAttempts(), settings.giveUpAfter()).map(r -> {
+          if ("DEAD".equals(r.state())) {
+            dead(claim, r, error);
+          } else if (outage) {
+            about(log.atDebug(), claim).log("claim {} keeps its place: {}", claim.id(), error);
+          } else {
+            about(log.atInfo(), claim).log("claim {} ({}): transient failure, not counted as an attempt: {}; next "
+                + "in {} s", claim.id(), describe(claim), error, delay.toSeconds());
+          }
+          return null;
+        });
+  }
+
+  private void dead(ClaimToRedeem claim, RedemptionStore.Retry r, String error) {
+    metrics.counter("oms.claims.dead").increment();
+    String why = "gave_up".equals(r.deadReason())
+        ? "the ISO answered it only with transient failures since it was created (OMS_REDEEM_GIVE_UP_AFTER " + settings.giveUpAfter() + ")"
+        : "after " + r.attempts() + " attempts";
+    about(log.atError(), claim).log("claim {} ({}) is DEAD ({}): {}: {}", claim.id(), describe(claim), r.deadReason(),
+        why, error);
   }
 
   /** The claim's identifiers as key-value pairs: fields of the JSON log line. */

@@ -78,7 +78,7 @@ public final class AnswerReader {
     }
     Element fault = child(soapBody, Ns.SOAP11, "Fault");
     if (fault != null) {
-      return fault(status, faultDescription(fault));
+      return fault(status, faultCode(fault), faultDescription(fault));
     }
     RetrieveAnswer noFault = withoutFault(status);
     return noFault != null ? noFault : changes(soapBody);
@@ -106,9 +106,10 @@ public final class AnswerReader {
         : new RetrieveAnswer.Rejected("the ISO's answer is not signed");
   }
 
-  /** A signed SOAP Fault. */
-  static RetrieveAnswer fault(int status, String description) {
-    return status == 403 ? new RetrieveAnswer.Forbidden(description) : new RetrieveAnswer.Fault(status, description);
+  /** A signed SOAP Fault; {@code code} is its faultcode (soap:Client or soap:Server), null if absent. */
+  static RetrieveAnswer fault(int status, String code, String description) {
+    return status == 403 ? new RetrieveAnswer.Forbidden(description)
+        : new RetrieveAnswer.Fault(status, code, description);
   }
 
   /** A signed answer without a Fault: null when its status lets its content be read. */
@@ -140,6 +141,16 @@ public final class AnswerReader {
       }
     }
     return new RetrieveAnswer.Changes(changes, more, cursor);
+  }
+
+  /** The SOAP 1.1 faultcode (unqualified child of Fault), or null. */
+  private static String faultCode(Element fault) {
+    for (Element e : children(fault)) {
+      if ("faultcode".equals(e.getLocalName())) {
+        return e.getTextContent().strip();
+      }
+    }
+    return null;
   }
 
   private static String faultDescription(Element fault) {

@@ -110,6 +110,7 @@ public final class DocumentAnswerReader {
     String hashValue;
     StringBuilder text;
     int textDepth;
+    String faultCode;
     String faultString;
     String faultDescription;
     DocumentSink sink;
@@ -276,7 +277,8 @@ public final class DocumentAnswerReader {
       return;
     }
     if (FAULT.equals(path.get(2))) {
-      if (depth == 3 && "faultstring".equals(name.getLocalPart()) && r.faultString == null
+      if (depth == 3 && "faultcode".equals(name.getLocalPart()) && r.faultCode == null
+          || depth == 3 && "faultstring".equals(name.getLocalPart()) && r.faultString == null
           || Ns.STANDARD_OUTPUT.equals(name.getNamespaceURI()) && "description".equals(name.getLocalPart())
               && r.faultDescription == null) {
         if (r.text == null) {
@@ -308,6 +310,8 @@ public final class DocumentAnswerReader {
     r.text = null;
     if (HASH_VALUE.equals(name)) {
       r.hashValue = value;
+    } else if ("faultcode".equals(name.getLocalPart())) {
+      r.faultCode = value;
     } else if ("faultstring".equals(name.getLocalPart())) {
       r.faultString = value;
     } else {
@@ -456,7 +460,7 @@ public final class DocumentAnswerReader {
     if (r.sawFault) {
       String description = r.faultDescription != null && !r.faultDescription.isBlank() ? r.faultDescription
           : r.faultString != null ? r.faultString : "SOAP Fault without a description";
-      return AnswerReader.fault(r.status, description);
+      return AnswerReader.fault(r.status, r.faultCode, description);
     }
     RetrieveAnswer noFault = AnswerReader.withoutFault(r.status);
     if (noFault != null) {

@@ -22,8 +22,27 @@ public sealed interface RetrieveAnswer {
   /** 403: this certificate has no access to the service. Not retryable; an alert. */
   record Forbidden(String description) implements RetrieveAnswer {}
 
-  /** A signed SOAP Fault whose Event says why (e.g. an expired or unknown token). */
-  record Fault(int httpStatus, String description) implements RetrieveAnswer {
+  /**
+   * A signed SOAP Fault whose Event says why (e.g. an expired or unknown token). {@code code} is
+   * the faultcode as sent ({@code soap:Client}, {@code soap:Server}), or null when unknown.
+   */
+  record Fault(int httpStatus, String code, String description) implements RetrieveAnswer {
+    public Fault(int httpStatus, String description) {
+      this(httpStatus, null, description);
+    }
+
+    /**
+     * The ISO's own trouble ({@code soap:Server}, or {@code Server.…}): worth retrying later.
+     * Without a faultcode, a 503 says the same.
+     */
+    public boolean serverFault() {
+      if (code == null) {
+        return httpStatus == 503;
+      }
+      String local = code.substring(code.indexOf(':') + 1);
+      return local.equals("Server") || local.startsWith("Server.");
+    }
+
     /** The token cannot be redeemed any more: ask by key instead. */
     public boolean tokenUnusable() {
       String d = description == null ? "" : description.toLowerCase(java.util.Locale.ROOT);

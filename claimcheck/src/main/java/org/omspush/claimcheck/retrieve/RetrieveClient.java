@@ -164,14 +164,6 @@ public final class RetrieveClient implements AutoCloseable {
     });
   }
 
-  /** Opens and sends at once, for calls made right after the gate was taken by someone else's logic. */
-  public Future<RetrieveAnswer> call(IsoIdentity identity, String service, byte[] signedRequest,
-      boolean expectChanges) {
-    return open(identity, service, expectChanges)
-        .compose(p -> p.send(signedRequest))
-        .recover(RetrieveClient::transientFailure);
-  }
-
   private Future<RetrieveAnswer> read(HttpClientResponse res, boolean expectChanges) {
     X509Certificate isoServer = peer(res.request().connection());
     long declared = parseLength(res.getHeader("Content-Length"));

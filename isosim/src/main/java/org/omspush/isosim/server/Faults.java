@@ -39,6 +39,10 @@ public final class Faults {
   }
 
   private final Rules global = new Rules();
+  private final AtomicReference<SlowRequest> slow = new AtomicReference<>();
+
+  /** Requests whose body holds this text (a token, an mRID) wait this long before their answer. */
+  private record SlowRequest(byte[] text, Duration delay) {}
   private final Map<RetrieveService, Rules> byService = new EnumMap<>(RetrieveService.class);
 
   Faults() {
@@ -57,8 +61,41 @@ public final class Faults {
     return byService.get(Objects.requireNonNull(service, "service"));
   }
 
+  /**
+   * Every call whose request body contains {@code text} (a claim-check token, an mRID: one
+   * document) waits {@code delay} before its answer, as for a very large document; other calls
+   * are not slowed. Until {@link #clear()}.
+   */
+  public Faults slowWhenRequestContains(String text, Duration delay) {
+    if (text.isEmpty() || delay.isNegative()) {
+      throw new IllegalArgumentException("a text and a delay not negative are needed");
+    }
+    slow.set(new SlowRequest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), delay));
+    return this;
+  }
+
+  /** The delay for a request with this body (zero unless it holds the slow text). */
+  Duration latencyFor(byte[] body) {
+    SlowRequest s = slow.get();
+    return s == null || body == null || indexOf(body, s.text()) < 0 ? Duration.ZERO : s.delay();
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
   /** Clears every fault, global and per service. */
   public void clear() {
+    slow.set(null);
     global.clear();
     byService.values().forEach(Rules::clear);
   }

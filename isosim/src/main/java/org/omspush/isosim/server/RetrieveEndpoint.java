@@ -104,7 +104,7 @@ final class RetrieveEndpoint implements Handler<HttpServerRequest> {
             .end(AupPolicy.PAGE);
         return;
       }
-      Duration latency = faults.latency(service);
+      Duration latency = faults.latency(service).plus(faults.latencyFor(read.result()));
       Future<Void> waited = latency.isZero() ? Future.succeededFuture()
           : vertx.timer(latency.toMillis(), TimeUnit.MILLISECONDS).mapEmpty();
       waited.onComplete(ignored -> {

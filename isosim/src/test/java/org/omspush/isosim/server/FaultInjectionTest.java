@@ -116,6 +116,20 @@ class FaultInjectionTest {
   }
 
   @Test
+  void a_request_naming_the_slow_document_waits_and_others_do_not() {
+    iso.state().createOutage("OMS-SLOW", "RESOURCE", "RECEIVED");
+    iso.faults().slowWhenRequestContains("OMS-SLOW", Duration.ofMillis(1500));
+
+    Reply slow = participant.call(OUTAGE.serviceName(), Participant.byMrid("OMS-SLOW"));
+    Reply other = retrieve();
+
+    assertThat(slow.status()).isEqualTo(200);
+    assertThat(slow.latency()).isGreaterThanOrEqualTo(Duration.ofMillis(1500));
+    assertThat(other.status()).isEqualTo(200);
+    assertThat(other.latency()).isLessThan(Duration.ofMillis(1500));
+  }
+
+  @Test
   void hung_call_gets_no_answer_and_the_client_times_out() {
     try (Participant impatient = new Participant(vertx, pki, pki.participantClient(),
         PushSigner.of(pki.participantClient()), iso.baseUrl(), Duration.ofMillis(1500))) {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Set;
 import org.omspush.fanout.SubscriberDraft;
 import org.omspush.fanout.SubscriberProblem;
-import org.omspush.store.fanout.ClaimRecord;
 import org.omspush.store.fanout.DeliveryRecord;
 import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.fanout.SubscriberSecret;
@@ -106,29 +105,6 @@ final class AdminJson {
         .put("createdAt", time(d.createdAt()))
         .put("updatedAt", time(d.updatedAt()))
         .put("deliveredAt", time(d.deliveredAt()));
-  }
-
-  static JsonObject claim(ClaimRecord c) {
-    return new JsonObject()
-        .put("id", c.id())
-        .put("kind", c.kind())
-        .put("outageMRID", c.outageMRID())
-        .put("outageType", c.outageType())
-        .put("version", c.version())
-        .put("status", c.status())
-        .put("previousStatus", c.previousStatus())
-        .put("lastModified", time(c.lastModified()))
-        .put("marketEventId", c.marketEventId())
-        .put("service", c.service())
-        .put("expiresAt", time(c.expiresAt()))
-        .put("state", c.state())
-        .put("attempts", c.attempts())
-        .put("nextAttemptAt", time(c.nextAttemptAt()))
-        .put("lastError", c.lastError())
-        .put("payloadId", c.payloadId())
-        .put("createdAt", time(c.createdAt()))
-        .put("updatedAt", time(c.updatedAt()))
-        .put("redeemedAt", time(c.redeemedAt()));
   }
 
   static String time(OffsetDateTime t) {

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * GET    /api/v1/subscribers/{id}/deliveries        ?state=pending|delivered|skipped|dead&amp;limit=&amp;before=
  * GET    /api/v1/subscribers/{id}/dead-letters      ?limit=
  * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
- * GET    /api/v1/claims                             ?state=PENDING|SUPERSEDED|REDEEMED|DEAD&amp;limit=
+ * GET    /api/v1/claims, /api/v1/gates …            claims and AUP gates: {@link ClaimsApi}
  * </pre>
  */
 public final class AdminVerticle extends VerticleBase {
@@ -59,18 +59,20 @@ public final class AdminVerticle extends VerticleBase {
 
   private final Fanout fanout;
   private final AdminTls tls;
+  private final ClaimsApi claims;
   private HttpServer server;
 
   /**
    * @param token null = the admin API stays off (every /api call answers 503)
    * @param tls   null = plain HTTP
    */
-  public AdminVerticle(String host, int port, String token, Fanout fanout, AdminTls tls) {
+  public AdminVerticle(String host, int port, String token, Fanout fanout, AdminTls tls, ClaimsApi claims) {
     this.host = host;
     this.port = port;
     this.token = token == null ? null : new BearerToken(token);
     this.fanout = fanout;
     this.tls = tls;
+    this.claims = claims;
   }
 
   @Override
@@ -176,16 +178,7 @@ public final class AdminVerticle extends VerticleBase {
       return subs.replay(id, deliveryId);
     })).onComplete(reply(ctx, ids -> new JsonObject().put("replayed", ids.size())
         .put("deliveryIds", new JsonArray(ids.stream().map(UUID::toString).toList())))));
-    r.get("/api/v1/claims").handler(ctx -> {
-      String state = ctx.queryParams().get("state");
-      String s = state == null || state.isBlank() ? null : state.strip().toUpperCase(Locale.ROOT);
-      if (s != null && !List.of("PENDING", "SUPERSEDED", "REDEEMED", "DEAD").contains(s)) {
-        fail(ctx, SubscriberProblem.invalid("state must be one of pending, superseded, redeemed, dead"));
-        return;
-      }
-      limit(ctx).compose(limit -> fanout.claims().list(s, limit)).onComplete(reply(ctx, list -> new JsonObject()
-          .put("items", new JsonArray(list.stream().map(AdminJson::claim).toList()))));
-    });
+    claims.mount(r);
   }
 
   private void update(RoutingContext ctx, Subscribers subs) {

@@ -72,7 +72,13 @@ public record IsoConfig(URI baseUrl, Path isoCa, List<IsoIdentity> identities, R
         s.duration("OMS_RECONCILE_INTERVAL", d.reconcileInterval()),
         s.duration("OMS_RETRIEVE_TIMEOUT", d.requestTimeout()),
         s.positive("OMS_MAX_PAYLOAD_BYTES", d.maxPayloadBytes()),
-        s.bool("OMS_ISO_VERIFY_SIGNATURE", d.verifyIsoSignature()));
+        s.bool("OMS_ISO_VERIFY_SIGNATURE", d.verifyIsoSignature()),
+        s.duration("OMS_REDEEM_GIVE_UP_AFTER", d.giveUpAfter()),
+        (int) s.positive("OMS_REDEEM_MAX_LOST", d.maxLost()));
+    if (r.giveUpAfter().isZero()) {
+      throw new ConfigException("OMS_REDEEM_GIVE_UP_AFTER", "must be longer than 0 (e.g. 72h): an unavailable ISO "
+          + "would make every claim DEAD at once");
+    }
     if (r.aupInterval().compareTo(java.time.Duration.ofSeconds(5)) < 0) {
       org.slf4j.LoggerFactory.getLogger(IsoConfig.class).warn(
           "OMS_AUP_INTERVAL is {} ms, shorter than the ISO's 5 s: only for a stand-in ISO", r.aupInterval().toMillis());

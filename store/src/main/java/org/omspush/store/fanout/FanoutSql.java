@@ -368,17 +368,4 @@ final class FanoutSql {
       SELECT key, key_sealed, sealing_key_id FROM fanout_key WHERE name = $1
       LIMIT 1
       """;
-
-  // ---------------------------------------------------------------- operators: claims
-
-  /** The claim table, newest first, without the tokens. $1 state or null, $2 limit. */
-  static final String LIST_CLAIMS = """
-      SELECT id, kind, outage_mrid, outage_type, version, status, previous_status, last_modified,
-             market_event_id, service, expires_at, state, attempts, next_attempt_at, last_error,
-             payload_id, created_at, updated_at, redeemed_at
-        FROM claim
-       WHERE ($1::text IS NULL OR state = $1::text)
-       ORDER BY id DESC
-       LIMIT $2
-      """;
 }

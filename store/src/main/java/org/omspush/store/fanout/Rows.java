@@ -113,29 +113,6 @@ final class Rows {
         r.getOffsetDateTime("delivered_at"));
   }
 
-  static ClaimRecord claim(Row r) {
-    return new ClaimRecord(
-        r.getLong("id"),
-        r.getString("kind"),
-        r.getString("outage_mrid"),
-        r.getString("outage_type"),
-        r.getLong("version"),
-        r.getString("status"),
-        r.getString("previous_status"),
-        r.getOffsetDateTime("last_modified"),
-        r.getLong("market_event_id"),
-        r.getString("service"),
-        r.getOffsetDateTime("expires_at"),
-        r.getString("state"),
-        r.getInteger("attempts"),
-        r.getOffsetDateTime("next_attempt_at"),
-        r.getString("last_error"),
-        r.getLong("payload_id"),
-        r.getOffsetDateTime("created_at"),
-        r.getOffsetDateTime("updated_at"),
-        r.getOffsetDateTime("redeemed_at"));
-  }
-
   static String[] array(List<String> values) {
     return values == null ? null : values.toArray(String[]::new);
   }
