@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
+import org.omspush.store.ParticipantKey;
 import org.omspush.store.fanout.DeliveryRecord;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.Subscriber;
@@ -65,7 +66,8 @@ public final class Subscribers {
       }
       boolean cert = d.clientCertPem() != null || d.clientKeyPem() != null;
       fields = validate(new SubscriberFields(d.url().strip(), emptyToNull(d.description()), d.eventTypes(),
-          emptyToNull(d.outageTypes()), emptyToNull(d.markets()), d.enabled() == null || d.enabled(),
+          emptyToNull(d.outageTypes()), emptyToNull(d.markets()), emptyToNull(d.participants()),
+          d.enabled() == null || d.enabled(),
           d.maxInFlight() == null ? settings.subscriberConcurrency() : d.maxInFlight(),
           cert ? d.clientCertPem() : null, cert ? d.clientKeyPem() : null,
           Boolean.TRUE.equals(d.validationHandshake())));
@@ -101,6 +103,7 @@ public final class Subscribers {
             d.eventTypes() == null ? was.eventTypes() : d.eventTypes(),
             d.outageTypes() == null ? was.outageTypes() : emptyToNull(d.outageTypes()),
             d.markets() == null ? was.markets() : emptyToNull(d.markets()),
+            d.participants() == null ? was.participants() : emptyToNull(d.participants()),
             d.enabled() == null ? was.enabled() : d.enabled(),
             d.maxInFlight() == null ? was.maxInFlight() : d.maxInFlight(),
             cert, key,
@@ -268,8 +271,23 @@ public final class Subscribers {
       checkPem(f.clientCertPem(), f.clientKeyPem());
     }
     return new SubscriberFields(f.url(), f.description(), List.copyOf(types), names("outageTypes", f.outageTypes()),
-        names("markets", f.markets()), f.enabled(), f.maxInFlight(), f.clientCertPem(), f.clientKeyPem(),
+        names("markets", f.markets()), participants(f.participants()), f.enabled(), f.maxInFlight(), f.clientCertPem(), f.clientKeyPem(),
         f.validationHandshake());
+  }
+
+  /** Participant keys as they are (keys are case-sensitive); null or empty: every participant. */
+  private static List<String> participants(List<String> keys) {
+    if (keys == null) {
+      return null;
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String k : keys) {
+      if (!ParticipantKey.isValid(k)) {
+        throw SubscriberProblem.invalid("participants: '" + k + "' is not a participant key ([A-Za-z0-9_-]{1,32})");
+      }
+      out.add(k);
+    }
+    return out.isEmpty() ? null : new ArrayList<>(out);
   }
 
   private static List<String> names(String what, List<String> values) {
