@@ -174,8 +174,10 @@ public final class Subscribers {
    * A subscriber's deliveries, newest first.
    *
    * @param state null, or one of PENDING, DELIVERED, SKIPPED, DEAD (any case)
+   * @param participant null, or only this participant's
    */
-  public Future<List<DeliveryRecord>> deliveries(UUID id, String state, int limit, OffsetDateTime before) {
+  public Future<List<DeliveryRecord>> deliveries(UUID id, String state, int limit, OffsetDateTime before,
+      String participant) {
     String s = state == null || state.isBlank() ? null : state.strip().toUpperCase(Locale.ROOT);
     if (s != null && !DELIVERY_STATES.contains(s)) {
       return Future.failedFuture(SubscriberProblem.invalid(
@@ -184,7 +186,7 @@ public final class Subscribers {
     if (limit < 1 || limit > 1000) {
       return Future.failedFuture(SubscriberProblem.invalid("limit must be 1 to 1000"));
     }
-    return get(id).compose(x -> deliveries.list(id, s, limit, before));
+    return get(id).compose(x -> deliveries.list(id, s, limit, before, participant));
   }
 
   /**

@@ -337,7 +337,7 @@ class FanOutTest extends FanoutTestBase {
     UUID second = fanout.marketEvent("DAM", "MARKET_DELAY");
     eventually("both are dead letters after 4 attempts", () -> fanout.deliveries(s.id(), "DEAD") == 2);
     assertThat(h.posts()).hasSize(8);
-    List<DeliveryRecord> dead = await(fanout.fanout.subscribers().deliveries(s.id(), "dead", 10, null));
+    List<DeliveryRecord> dead = await(fanout.fanout.subscribers().deliveries(s.id(), "dead", 10, null, null));
     assertThat(dead).hasSize(2).allSatisfy(d -> {
       assertThat(d.lastStatus()).isEqualTo(500);
       assertThat(d.attempts()).isEqualTo(4);
@@ -498,7 +498,7 @@ class FanOutTest extends FanoutTestBase {
     fanout.marketEvent("DAM", "MARKET_DELAY");
     eventually("the delivery is a dead letter", () -> fanout.deliveries(s.id(), "DEAD") == 1);
     assertThat(h.received).as("nothing reached the loopback server").isEmpty();
-    DeliveryRecord d = await(fanout.fanout.subscribers().deliveries(s.id(), "DEAD", 1, null)).get(0);
+    DeliveryRecord d = await(fanout.fanout.subscribers().deliveries(s.id(), "DEAD", 1, null, null)).get(0);
     assertThat(d.lastError()).contains("SSRF guard").contains("127.0.0.1").contains("loopback");
   }
 

@@ -53,6 +53,7 @@ public final class ReceiverApp {
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicBoolean migrated = new AtomicBoolean();
   private final AtomicReference<PushStore> store = new AtomicReference<>();
+  private final org.omspush.receiver.participants.Participants participants;
   private EmbeddedDatabase embedded;
   private Pool pool;
   private WorkerExecutor verifiers;
@@ -76,6 +77,8 @@ public final class ReceiverApp {
   private ReceiverApp(ReceiverConfig config) {
     this.config = config;
     this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+    this.participants = new org.omspush.receiver.participants.Participants(config.participantsDir(),
+        config.iso() == null ? null : config.iso().identities().get(0), metrics, java.time.Clock.systemUTC());
   }
 
   /** Starts everything; the future completes when the push port is listening. */
@@ -91,6 +94,8 @@ public final class ReceiverApp {
           opsPort = ops.actualPort();
           log.info("ops port {} listening (/health/live, /health/ready, /metrics)", opsPort);
         })
+        .compose(id -> vertx.deployVerticle(new org.omspush.receiver.participants.ParticipantsWatch(participants,
+            config.certificates().reloadInterval())))
         .compose(id -> vertx.executeBlocking(this::openDatabase))
         .compose(url -> migrate(url).map(url))
         .compose(url -> {
@@ -101,7 +106,7 @@ public final class ReceiverApp {
           store.set(pushStore);
           verifiers = vertx.createSharedWorkerExecutor("oms-push-verify", config.verifyThreads());
           wakeups = new Wakeups(vertx, pool, url);
-          PushEndpoint endpoint = new PushEndpoint(config.pushPath(), config.pushIdentities(),
+          PushEndpoint endpoint = new PushEndpoint(config.pushPath(), participants, config.pushIdentities(),
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
               new InflightBudget(config.inflightBodyBytes()), config.maxBodyBytes(), metrics, this::afterCommit);
           var options = PushServerOptions.of(config.pushHost(), config.pushPort(), config.tls());
@@ -291,6 +296,11 @@ public final class ReceiverApp {
 
   public PrometheusMeterRegistry metrics() {
     return metrics;
+  }
+
+  /** The participants served, as read from OMS_PARTICIPANTS_DIR so far. */
+  public org.omspush.receiver.participants.Participants participants() {
+    return participants;
   }
 
   /** Refreshes the claims/deliveries-by-state gauges now instead of at their next period (tests, the demo). */

@@ -88,6 +88,7 @@ final class AdminJson {
   static JsonObject delivery(DeliveryRecord d) {
     return new JsonObject()
         .put("id", d.id().toString())
+        .put("participant", d.participant())
         .put("eventId", d.eventId().toString())
         .put("eventType", d.eventType())
         .put("subject", d.subject())
@@ -107,6 +108,7 @@ final class AdminJson {
   static JsonObject claim(ClaimRecord c) {
     return new JsonObject()
         .put("id", c.id())
+        .put("participant", c.participant())
         .put("kind", c.kind())
         .put("outageMRID", c.outageMRID())
         .put("outageType", c.outageType())

@@ -15,6 +15,8 @@ import org.omspush.store.DatabaseUrl;
  * @param fanout       the admin API and the fan-out to subscribers
  * @param certificates TLS reload, expiry warnings, and what {@code doctor} checks against
  * @param retention    how long finished rows are kept, and how often they are deleted
+ * @param participantsDir OMS_PARTICIPANTS_DIR: one directory per participant besides {@code default}
+ *                     ({@code tls.crt}, {@code tls.key}), read again while running; null = none
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -34,7 +36,8 @@ public record ReceiverConfig(
     IsoConfig iso,
     FanoutConfig fanout,
     CertificateSettings certificates,
-    RetentionConfig retention) {
+    RetentionConfig retention,
+    Path participantsDir) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -42,7 +45,7 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention);
+        retention, participantsDir);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -99,6 +102,7 @@ public record ReceiverConfig(
         IsoConfig.from(s),
         FanoutConfig.from(s),
         CertificateSettings.from(s),
-        RetentionConfig.from(s));
+        RetentionConfig.from(s),
+        s.readableDirectory("OMS_PARTICIPANTS_DIR"));
   }
 }

@@ -15,9 +15,9 @@ public final class ClaimListing {
     this.pool = Objects.requireNonNull(pool, "pool");
   }
 
-  /** Newest first. @param state null = every state */
-  public Future<List<ClaimRecord>> list(String state, int limit) {
-    return pool.preparedQuery(FanoutSql.LIST_CLAIMS).execute(Tuple.of(state, limit)).map(rows -> {
+  /** Newest first. @param state null = every state @param participant null = every participant's */
+  public Future<List<ClaimRecord>> list(String state, String participant, int limit) {
+    return pool.preparedQuery(FanoutSql.LIST_CLAIMS).execute(Tuple.of(state, limit, participant)).map(rows -> {
       List<ClaimRecord> out = new ArrayList<>();
       rows.forEach(r -> out.add(Rows.claim(r)));
       return out;

@@ -22,4 +22,5 @@ public record ClaimRecord(
     Long payloadId,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
-    OffsetDateTime redeemedAt) {}
+    OffsetDateTime redeemedAt,
+    String participant) {}

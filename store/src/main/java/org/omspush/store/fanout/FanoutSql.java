@@ -326,15 +326,16 @@ final class FanoutSql {
 
   /**
    * A subscriber's deliveries, newest first. $1 subscriber id, $2 state or null, $3 limit,
-   * $4 only those created before this time, or null.
+   * $4 only those created before this time, or null, $5 only this participant's, or null.
    */
   static final String LIST_DELIVERIES = """
-      SELECT d.id, d.event_id, e.type, e.subject, d.outage_mrid, d.outage_version, d.state, d.attempts,
+      SELECT d.id, d.event_id, d.participant, e.type, e.subject, d.outage_mrid, d.outage_version, d.state, d.attempts,
              d.next_attempt_at, d.last_status, d.last_error, d.last_response, d.created_at,
              d.updated_at, d.delivered_at
         FROM delivery d JOIN event e ON e.id = d.event_id
        WHERE d.subscriber_id = $1 AND ($2::text IS NULL OR d.state = $2::text)
          AND ($4::timestamptz IS NULL OR d.created_at < $4::timestamptz)
+         AND ($5::text IS NULL OR d.participant = $5::text)
        ORDER BY d.created_at DESC, d.id
        LIMIT $3
       """;
@@ -372,13 +373,13 @@ final class FanoutSql {
 
   // ---------------------------------------------------------------- operators: claims
 
-  /** The claim table, newest first, without the tokens. $1 state or null, $2 limit. */
+  /** The claim table, newest first, without the tokens. $1 state or null, $2 limit, $3 participant or null. */
   static final String LIST_CLAIMS = """
-      SELECT id, kind, outage_mrid, outage_type, version, status, previous_status, last_modified,
+      SELECT id, participant, kind, outage_mrid, outage_type, version, status, previous_status, last_modified,
              market_event_id, service, expires_at, state, attempts, next_attempt_at, last_error,
              payload_id, created_at, updated_at, redeemed_at
         FROM claim
-       WHERE ($1::text IS NULL OR state = $1::text)
+       WHERE ($1::text IS NULL OR state = $1::text) AND ($3::text IS NULL OR participant = $3::text)
        ORDER BY id DESC
        LIMIT $2
       """;

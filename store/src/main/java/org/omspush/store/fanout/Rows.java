@@ -82,7 +82,8 @@ final class Rows {
         r.getString("last_response"),
         r.getOffsetDateTime("created_at"),
         r.getOffsetDateTime("updated_at"),
-        r.getOffsetDateTime("delivered_at"));
+        r.getOffsetDateTime("delivered_at"),
+        r.getString("participant"));
   }
 
   static ClaimRecord claim(Row r) {
@@ -105,7 +106,8 @@ final class Rows {
         r.getLong("payload_id"),
         r.getOffsetDateTime("created_at"),
         r.getOffsetDateTime("updated_at"),
-        r.getOffsetDateTime("redeemed_at"));
+        r.getOffsetDateTime("redeemed_at"),
+        r.getString("participant"));
   }
 
   static String[] array(List<String> values) {
