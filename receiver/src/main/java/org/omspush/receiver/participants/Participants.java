@@ -170,8 +170,11 @@ public final class Participants implements ParticipantIdentities {
     next.put(ParticipantKey.DEFAULT, chooseDefault(next.get(ParticipantKey.DEFAULT), now));
     for (String key : before.keySet()) {
       if (!next.containsKey(key)) {
-        log.info("participant {} removed: its directory is gone", key);
-        lastRefused.remove(key);
+        if (refusedNow.containsKey(key)) {
+          log.error("participant {} is no longer served: its certificate is refused", key);
+        } else {
+          log.info("participant {} removed: its directory is gone", key);
+        }
       }
     }
     lastRefused.keySet().retainAll(subdirectories.stream().map(sub -> sub.getFileName().toString()).toList());
