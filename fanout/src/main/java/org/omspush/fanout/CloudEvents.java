@@ -42,7 +42,8 @@ public final class CloudEvents {
         .put("type", TYPE_PREFIX + d.eventType())
         .put("subject", d.subject())
         .put("time", time(d.time().toInstant()))
-        .put("datacontenttype", "application/json");
+        .put("datacontenttype", "application/json")
+        .put("participant", d.participant());
     if (OUTAGE.equals(d.eventType()) && d.outageVersion() != null) {
       e.put("outageversion", d.outageVersion());
     }

@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
+import org.omspush.store.ParticipantKey;
 import org.omspush.store.fanout.DeliveryRecord;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.Subscriber;
@@ -65,7 +66,8 @@ public final class Subscribers {
       }
       boolean cert = d.clientCertPem() != null || d.clientKeyPem() != null;
       fields = validate(new SubscriberFields(d.url().strip(), emptyToNull(d.description()), d.eventTypes(),
-          emptyToNull(d.outageTypes()), emptyToNull(d.markets()), d.enabled() == null || d.enabled(),
+          emptyToNull(d.outageTypes()), emptyToNull(d.markets()), emptyToNull(d.participants()),
+          d.enabled() == null || d.enabled(),
           d.maxInFlight() == null ? settings.subscriberConcurrency() : d.maxInFlight(),
           cert ? d.clientCertPem() : null, cert ? d.clientKeyPem() : null,
           Boolean.TRUE.equals(d.validationHandshake())));
@@ -101,6 +103,7 @@ public final class Subscribers {
             d.eventTypes() == null ? was.eventTypes() : d.eventTypes(),
             d.outageTypes() == null ? was.outageTypes() : emptyToNull(d.outageTypes()),
             d.markets() == null ? was.markets() : emptyToNull(d.markets()),
+            d.participants() == null ? was.participants() : emptyToNull(d.participants()),
             d.enabled() == null ? was.enabled() : d.enabled(),
             d.maxInFlight() == null ? was.maxInFlight() : d.maxInFlight(),
             cert, key,
@@ -171,8 +174,10 @@ public final class Subscribers {
    * A subscriber's deliveries, newest first.
    *
    * @param state null, or one of PENDING, DELIVERED, SKIPPED, DEAD (any case)
+   * @param participant null, or only this participant's
    */
-  public Future<List<DeliveryRecord>> deliveries(UUID id, String state, int limit, OffsetDateTime before) {
+  public Future<List<DeliveryRecord>> deliveries(UUID id, String state, int limit, OffsetDateTime before,
+      String participant) {
     String s = state == null || state.isBlank() ? null : state.strip().toUpperCase(Locale.ROOT);
     if (s != null && !DELIVERY_STATES.contains(s)) {
       return Future.failedFuture(SubscriberProblem.invalid(
@@ -181,7 +186,7 @@ public final class Subscribers {
     if (limit < 1 || limit > 1000) {
       return Future.failedFuture(SubscriberProblem.invalid("limit must be 1 to 1000"));
     }
-    return get(id).compose(x -> deliveries.list(id, s, limit, before));
+    return get(id).compose(x -> deliveries.list(id, s, limit, before, participant));
   }
 
   /**
@@ -268,8 +273,23 @@ public final class Subscribers {
       checkPem(f.clientCertPem(), f.clientKeyPem());
     }
     return new SubscriberFields(f.url(), f.description(), List.copyOf(types), names("outageTypes", f.outageTypes()),
-        names("markets", f.markets()), f.enabled(), f.maxInFlight(), f.clientCertPem(), f.clientKeyPem(),
+        names("markets", f.markets()), participants(f.participants()), f.enabled(), f.maxInFlight(), f.clientCertPem(), f.clientKeyPem(),
         f.validationHandshake());
+  }
+
+  /** Participant keys as they are (keys are case-sensitive); null or empty: every participant. */
+  private static List<String> participants(List<String> keys) {
+    if (keys == null) {
+      return null;
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String k : keys) {
+      if (!ParticipantKey.isValid(k)) {
+        throw SubscriberProblem.invalid("participants: '" + k + "' is not a participant key ([A-Za-z0-9_-]{1,32})");
+      }
+      out.add(k);
+    }
+    return out.isEmpty() ? null : new ArrayList<>(out);
   }
 
   private static List<String> names(String what, List<String> values) {

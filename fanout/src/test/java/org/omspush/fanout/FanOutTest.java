@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +40,29 @@ class FanOutTest extends FanoutTestBase {
     } catch (Exception e) {
       throw new AssertionError("signature does not verify: " + e, e);
     }
+  }
+
+  @Test
+  void a_subscriber_naming_one_participant_gets_only_its_events_with_the_participant_attribute() {
+    fanout = Harness.start(vertx);
+    Hook onlyA = hook();
+    Hook everyone = hook();
+    fanout.subscribe(SubscriberDraft.of(onlyA.url(), List.of("outage.status-changed")).withParticipants(List.of("SC_A")));
+    fanout.subscribe(everyone, "outage.status-changed");
+    String mrid = mrid();
+    OffsetDateTime now = OffsetDateTime.now(java.time.ZoneOffset.UTC);
+    JsonObject data = new JsonObject().put("outageMRID", mrid).put("version", 1);
+    UUID ofA = fanout.event("outage.status-changed", mrid, now, mrid, 1L, "RESOURCE", null, null, data, null, "SC_A");
+    UUID ofB = fanout.event("outage.status-changed", mrid, now, mrid, 1L, "RESOURCE", null, null, data, null, "SC_B");
+
+    eventually("the subscriber of everyone got both", () -> everyone.posts().size() == 2);
+    eventually("the subscriber of SC_A got its event", () -> onlyA.posts().size() == 1);
+    Harness.stays(Duration.ofMillis(400), "and not SC_B's", () -> onlyA.posts().size() == 1);
+    assertThat(onlyA.posts().get(0).json().getString("id")).isEqualTo(ofA.toString());
+    assertThat(onlyA.posts().get(0).json().getString("participant")).isEqualTo("SC_A");
+    Map<String, String> participantById = new HashMap<>();
+    everyone.posts().forEach(r -> participantById.put(r.json().getString("id"), r.json().getString("participant")));
+    assertThat(participantById).isEqualTo(Map.of(ofA.toString(), "SC_A", ofB.toString(), "SC_B"));
   }
 
   @Test
@@ -92,7 +116,8 @@ class FanOutTest extends FanoutTestBase {
     h.posts().forEach(r -> byId.put(r.json().getString("id"), r.json()));
     JsonObject o = byId.get(outage.toString());
     assertThat(o.fieldNames()).containsExactlyInAnyOrder("specversion", "id", "source", "type", "subject", "time",
-        "datacontenttype", "outageversion", "data");
+        "datacontenttype", "outageversion", "participant", "data");
+    assertThat(o.getString("participant")).as("a single-participant deployment's key").isEqualTo("default");
     assertThat(o.getString("specversion")).isEqualTo("1.0");
     assertThat(o.getString("source")).isEqualTo("urn:omspush:receiver:west-1");
     assertThat(o.getString("type")).isEqualTo("org.omspush.outage.status-changed");
@@ -113,6 +138,7 @@ class FanOutTest extends FanoutTestBase {
     assertThat(m.getString("type")).isEqualTo("org.omspush.market.event");
     assertThat(m.getString("subject")).isEqualTo("DAM/2026-11-21");
     assertThat(m.containsKey("outageversion")).isFalse();
+    assertThat(m.getString("participant")).isEqualTo("default");
     assertThat(m.getJsonObject("data").fieldNames())
         .containsExactlyInAnyOrder("eventId", "eventType", "market", "tradeDate", "eventTime", "description", "messageId");
     assertThat(m.getString("time")).isEqualTo(m.getJsonObject("data").getString("eventTime"));
@@ -311,7 +337,7 @@ class FanOutTest extends FanoutTestBase {
     UUID second = fanout.marketEvent("DAM", "MARKET_DELAY");
     eventually("both are dead letters after 4 attempts", () -> fanout.deliveries(s.id(), "DEAD") == 2);
     assertThat(h.posts()).hasSize(8);
-    List<DeliveryRecord> dead = await(fanout.fanout.subscribers().deliveries(s.id(), "dead", 10, null));
+    List<DeliveryRecord> dead = await(fanout.fanout.subscribers().deliveries(s.id(), "dead", 10, null, null));
     assertThat(dead).hasSize(2).allSatisfy(d -> {
       assertThat(d.lastStatus()).isEqualTo(500);
       assertThat(d.attempts()).isEqualTo(4);
@@ -549,7 +575,7 @@ class FanOutTest extends FanoutTestBase {
     fanout.marketEvent("DAM", "MARKET_DELAY");
     eventually("the delivery is a dead letter", () -> fanout.deliveries(s.id(), "DEAD") == 1);
     assertThat(h.received).as("nothing reached the loopback server").isEmpty();
-    DeliveryRecord d = await(fanout.fanout.subscribers().deliveries(s.id(), "DEAD", 1, null)).get(0);
+    DeliveryRecord d = await(fanout.fanout.subscribers().deliveries(s.id(), "DEAD", 1, null, null)).get(0);
     assertThat(d.lastError()).contains("SSRF guard").contains("127.0.0.1").contains("loopback");
   }
 

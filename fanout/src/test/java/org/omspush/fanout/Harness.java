@@ -125,11 +125,18 @@ final class Harness implements AutoCloseable {
 
   UUID event(String type, String subject, OffsetDateTime time, String mrid, Long version, String outageType,
       String market, String eventType, JsonObject data, Long payloadId) {
+    return event(type, subject, time, mrid, version, outageType, market, eventType, data, payloadId, "default");
+  }
+
+  /** The event of a participant; the others are the participant {@code default}'s. */
+  UUID event(String type, String subject, OffsetDateTime time, String mrid, Long version, String outageType,
+      String market, String eventType, JsonObject data, Long payloadId, String participant) {
     UUID id = UUID.randomUUID();
     TestDatabase.execute(db, """
-        INSERT INTO event (id, type, subject, time, outage_mrid, outage_version, outage_type, market, event_type, data, payload_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)""",
-        id, type, subject, time, mrid, version, outageType, market, eventType, data.encode(), payloadId);
+        INSERT INTO event (id, type, subject, time, outage_mrid, outage_version, outage_type, market, event_type, data,
+                           payload_id, participant)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)""",
+        id, type, subject, time, mrid, version, outageType, market, eventType, data.encode(), payloadId, participant);
     TestDatabase.execute(db, "NOTIFY oms_event");
     return id;
   }

@@ -60,6 +60,24 @@ class SubscribersTest {
   }
 
   @Test
+  void participants_are_kept_as_keys_empty_means_all_and_a_bad_key_is_a_problem() {
+    Subscriber some = await(subscribers().create(SubscriberDraft.of(hook.url(), List.of("market.event"))
+        .withParticipants(List.of("SC_A", "default", "SC_A"))));
+    Subscriber all = await(subscribers().create(SubscriberDraft.of(hook.url(), List.of("market.event"))
+        .withParticipants(List.of())));
+    SubscriberProblem bad = problem(subscribers().create(SubscriberDraft.of(hook.url(), List.of("market.event"))
+        .withParticipants(List.of("SC A"))));
+    Subscriber changed = await(subscribers().update(all.id(), new SubscriberDraft(null, null, null, null, null,
+        List.of("SC_B"), null, null, null, null, false, null, null)));
+
+    assertThat(some.participants()).containsExactly("SC_A", "default");
+    assertThat(all.participants()).isNull();
+    assertThat(bad.problem().status()).isEqualTo(400);
+    assertThat(bad.problem().detail()).contains("participants").contains("'SC A'");
+    assertThat(changed.participants()).containsExactly("SC_B");
+  }
+
+  @Test
   void internal_urls_are_refused_at_creation_with_a_problem() {
     Subscribers strict = new Subscribers(vertx, new org.omspush.store.fanout.SubscriberStore(fanout.pool, fanout.keys),
         fanout.fanout.deliveries(), new SubscriberHttp(vertx, DestinationGuard.of("", false), null),
@@ -114,7 +132,7 @@ class SubscribersTest {
   void an_update_changes_only_what_it_names_and_enabling_again_clears_the_reason() {
     Subscriber s = await(subscribers().create(SubscriberDraft.of(hook.url(), List.of("market.event"))
         .withFilters(null, List.of("DAM"))));
-    SubscriberDraft off = new SubscriberDraft(null, "trading desk", null, null, null, false, null, null, null, false,
+    SubscriberDraft off = new SubscriberDraft(null, "trading desk", null, null, null, null, false, null, null, null, false,
         null, null);
     Subscriber disabled = await(subscribers().update(s.id(), off));
     assertThat(disabled.enabled()).isFalse();

@@ -51,8 +51,13 @@ final class Demo {
 
   private Demo() {}
 
-  /** One push of the scenario and what the receiver should answer. */
-  record Step(String label, String soapAction, byte[] envelope, int expectedStatus, String expectedOutcome) {}
+  /** One push of the scenario and what the receiver should answer; {@code participant} null: the bare path (default). */
+  record Step(String label, String soapAction, byte[] envelope, int expectedStatus, String expectedOutcome,
+      String participant) {
+    Step(String label, String soapAction, byte[] envelope, int expectedStatus, String expectedOutcome) {
+      this(label, soapAction, envelope, expectedStatus, expectedOutcome, null);
+    }
+  }
 
   /** The command line: {@code demo [--replicas N] [--duration D] [--plain]}. */
   record Options(int replicas, Duration duration, boolean plain) {
@@ -148,6 +153,9 @@ final class Demo {
     env.put("OMS_ISO_KEY", pki.participantClient().keyFile().toString());
     // the ISO's documents (4 KB) go to the subscribers as HTTPS links, which they fetch
     env.put("OMS_INLINE_PAYLOAD_MAX", "1024");
+    env.put("OMS_PARTICIPANTS_DIR", secondParticipant(work, pki).toString());
+    out.println("  participants: default (" + pki.participantClient().subject().getName() + "), " + SECOND_PARTICIPANT
+        + " (" + pki.otherParticipantClient().subject().getName() + ")");
     List<ReceiverApp> replicas = new ArrayList<>();
     int status;
     try {
@@ -189,6 +197,17 @@ final class Demo {
    * The ISO going on with its day while {@code --duration} runs: an outage changes status, a new
    * one appears, a market event is published, each pushed to the next receiver.
    */
+  /** The demo's second participant: its own endpoint {@code {OMS_PUSH_PATH}/SC_DEMO2} and certificate. */
+  static final String SECOND_PARTICIPANT = "SC_DEMO2";
+
+  /** OMS_PARTICIPANTS_DIR with the second participant, as a Kubernetes tls Secret would hold it. */
+  private static Path secondParticipant(Path work, DevPki pki) throws java.io.IOException {
+    Path dir = Files.createDirectories(work.resolve("participants").resolve(SECOND_PARTICIPANT));
+    Files.copy(pki.otherParticipantClient().certificateFile(), dir.resolve("tls.crt"));
+    Files.copy(pki.otherParticipantClient().keyFile(), dir.resolve("tls.key"));
+    return dir.getParent();
+  }
+
   private static final class Activity implements Runnable {
     private final Pusher pusher;
     private final List<String> urls;
@@ -196,6 +215,8 @@ final class Demo {
     private final IsoState state;
     private final Duration duration;
     private final Random random = new Random(11);
+    /** The outages pushed to the second participant; the others are default's. */
+    private final java.util.Set<String> ofSecond = new java.util.HashSet<>();
     final AtomicLong acked = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     volatile boolean done;
@@ -217,20 +238,29 @@ final class Demo {
           Thread.sleep(ACTIVITY_PERIOD.toMillis());
           n++;
           PushMessage m;
+          String url = urls.get(n % urls.size());
+          String mrid = null;
           if (n % 5 == 0) {
             var entry = state.addMarketEvent("EV-" + (600 + n), n % 10 == 0 ? "MARKET_OPEN" : "MARKET_CLOSED",
                 n % 10 == 0 ? "RTM" : "DAM", LocalDate.now().plusDays(1), Instant.now(), "market update " + n);
             m = PushMessage.marketEvent(state.marketEventPush(entry, false)).build();
+            // a market event goes to every participant's endpoint, each copy with its own MessageID
+            push(PushMessage.marketEvent(state.marketEventPush(entry, false)).build(), url + "/" + SECOND_PARTICIPANT);
           } else if (n % 7 == 0) {
-            m = PushMessage.outageStatusChange(state.statusChange(
-                state.createOutage("OUT-2026-" + (2000 + n), "RESOURCE", "RECEIVED"))).build();
+            OutageVersion created = state.createOutage("OUT-2026-" + (2000 + n), "RESOURCE", "RECEIVED");
+            mrid = created.outageMRID();
+            if (n % 2 == 0) {
+              ofSecond.add(mrid);
+            }
+            m = PushMessage.outageStatusChange(state.statusChange(created)).build();
           } else {
             List<OutageVersion> outages = state.outages();
             OutageVersion o = outages.get(random.nextInt(outages.size()));
+            mrid = o.outageMRID();
             m = PushMessage.outageStatusChange(state.statusChange(
                 state.change(o.outageMRID(), STATUSES[random.nextInt(STATUSES.length)]))).build();
           }
-          push(m, urls.get(n % urls.size()));
+          push(m, mrid != null && ofSecond.contains(mrid) ? url + "/" + SECOND_PARTICIPANT : url);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -418,6 +448,14 @@ final class Demo {
           retry.soapAction(), iso.sign(retry, PushSigner.Algorithm.RSA_SHA256), 200, i == 0 ? "stored" : "duplicate"));
     }
 
+    // The second participant hears of one of the same outages: its own versions and claims.
+    OutageVersion shared = state.outage("OUT-2026-1002").orElseThrow();
+    PushMessage toSecond = PushMessage.outageStatusChange(state.statusChange(shared)).build();
+    steps.add(new Step("outage OUT-2026-1002 to " + SECOND_PARTICIPANT, toSecond.soapAction(),
+        iso.sign(toSecond, PushSigner.Algorithm.RSA_SHA256), 200, "stored", SECOND_PARTICIPANT));
+    steps.add(new Step("the same to a participant not served", toSecond.soapAction(),
+        iso.sign(toSecond, PushSigner.Algorithm.RSA_SHA256), 404, "unknown_participant", "SC_NOBODY"));
+
     var bad = new OutageStatusChange("OUT-2026-9999", "RESOURCE", 1, "RECEIVED", null, now, null);
     PushMessage badMsg = PushMessage.outageStatusChange(bad).build();
     steps.add(new Step("tampered body", badMsg.soapAction(),
@@ -449,7 +487,8 @@ final class Demo {
     int n = 0;
     for (Step s : steps) {
       // spread over the replicas, as the Service in front of them would
-      PushResult r = await(pusher.push(urls.get(n % urls.size()), s.soapAction(), s.envelope()));
+      String url = urls.get(n % urls.size()) + (s.participant() == null ? "" : "/" + s.participant());
+      PushResult r = await(pusher.push(url, s.soapAction(), s.envelope()));
       String outcome = outcome(r);
       boolean ok = r.statusCode() == s.expectedStatus() && outcome.equals(s.expectedOutcome());
       if (!ok) {

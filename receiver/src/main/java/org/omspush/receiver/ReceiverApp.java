@@ -56,6 +56,7 @@ public final class ReceiverApp {
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicBoolean migrated = new AtomicBoolean();
   private final AtomicReference<PushStore> store = new AtomicReference<>();
+  private final org.omspush.receiver.participants.Participants participants;
   private EmbeddedDatabase embedded;
   private volatile org.omspush.store.secrets.SecretKeys secretKeys;
   private Pool pool;
@@ -86,6 +87,8 @@ public final class ReceiverApp {
     this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     this.transfers = new PayloadTransfers(vertx, config.largeTransfersMax());
     metrics.gauge("oms.large.transfers.in_flight", transfers, PayloadTransfers::inUse);
+    this.participants = new org.omspush.receiver.participants.Participants(config.participantsDir(),
+        config.iso() == null ? null : config.iso().identities().get(0), metrics, java.time.Clock.systemUTC());
   }
 
   /** Starts everything; the future completes when the push port is listening. */
@@ -111,6 +114,8 @@ public final class ReceiverApp {
           opsPort = ops.actualPort();
           log.info("ops port {} listening (/health/live, /health/ready, /metrics)", opsPort);
         })
+        .compose(id -> vertx.deployVerticle(new org.omspush.receiver.participants.ParticipantsWatch(participants,
+            config.certificates().reloadInterval())))
         .compose(id -> vertx.executeBlocking(this::openDatabase))
         .compose(url -> migrate(url).map(url))
         .compose(url -> {
@@ -121,7 +126,7 @@ public final class ReceiverApp {
           store.set(pushStore);
           verifiers = vertx.createSharedWorkerExecutor("oms-push-verify", config.verifyThreads());
           wakeups = new Wakeups(vertx, pool, url);
-          PushEndpoint endpoint = new PushEndpoint(vertx, config.pushPath(), config.pushIdentities(),
+          PushEndpoint endpoint = new PushEndpoint(vertx, config.pushPath(), participants, config.pushIdentities(),
               PushReader.standard(config.requireSignature()), pushStore, verifiers,
               new InflightBudget(config.inflightBodyBytes()), config.pushLimits(), config.maxBodyBytes(), metrics,
               this::afterCommit);
@@ -381,6 +386,11 @@ public final class ReceiverApp {
 
   public PrometheusMeterRegistry metrics() {
     return metrics;
+  }
+
+  /** The participants served, as read from OMS_PARTICIPANTS_DIR so far. */
+  public org.omspush.receiver.participants.Participants participants() {
+    return participants;
   }
 
   /** Refreshes the claims/deliveries-by-state gauges now instead of at their next period (tests, the demo). */

@@ -60,6 +60,9 @@ class DemoTest {
     assertThat(status).as(text).isZero();
     assertThat(text).contains("receiver 1 listening on https://localhost:", "receiver 2 listening on https://localhost:")
         .contains("every push answered as the contract says")
+        .contains("participants: default (", "SC_DEMO2 (")
+        .containsPattern("outage OUT-2026-1002 to SC_DEMO2 +200 +stored")
+        .containsPattern("the same to a participant not served +404 +unknown_participant")
         .contains("Every acknowledged push was redeemed and delivered; the ISO saw no AUP violation.");
     assertThat(number(text, "claims REDEEMED")).as(text).isPositive();
     assertThat(number(text, "ISO AUP violations")).isZero();

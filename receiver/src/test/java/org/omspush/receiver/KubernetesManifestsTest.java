@@ -178,6 +178,23 @@ class KubernetesManifestsTest {
     Map<String, Path> moved = new LinkedHashMap<>();
     for (Map.Entry<String, String> m : mounts.entrySet()) {
       Map<String, Object> volume = r.volume(m.getValue());
+      if (volume.containsKey("projected")) {
+        // one kubernetes.io/tls Secret per participant, each item into the participant's directory
+        Path target = dir.resolve("mounts").resolve(m.getValue());
+        Files.createDirectories(target);
+        for (Map<String, Object> source : listOfMaps(map(volume, "projected"), "sources")) {
+          for (Map<String, Object> item : listOfMaps(map(source, "secret"), "items")) {
+            Path file = target.resolve((String) item.get("path"));
+            Files.createDirectories(file.getParent());
+            Path from = Map.of("tls.crt", pki.otherParticipantClient().certificateFile(),
+                "tls.key", pki.otherParticipantClient().keyFile()).get((String) item.get("key"));
+            assertThat(from).as("key %s of a participant Secret", item.get("key")).isNotNull();
+            Files.copy(from, file);
+          }
+        }
+        moved.put(m.getKey(), target);
+        continue;
+      }
       if (!volume.containsKey("secret")) {
         continue;
       }
@@ -201,7 +218,9 @@ class KubernetesManifestsTest {
     }
     for (Map.Entry<String, String> e : env.entrySet()) {
       for (Map.Entry<String, Path> m : moved.entrySet()) {
-        if (e.getValue().startsWith(m.getKey() + "/")) {
+        if (e.getValue().equals(m.getKey())) {
+          e.setValue(m.getValue().toString()); // a directory setting: OMS_PARTICIPANTS_DIR
+        } else if (e.getValue().startsWith(m.getKey() + "/")) {
           e.setValue(m.getValue().resolve(e.getValue().substring(m.getKey().length() + 1)).toString());
         }
       }
@@ -238,6 +257,8 @@ class KubernetesManifestsTest {
         Thread.sleep(200);
       }
       assertThat(status).as("GET %s", ready.path()).isEqualTo(200);
+      assertThat(app.participants().isParticipant("SC_EXAMPLE2"))
+          .as("the participant whose Secret the overlay projects").isTrue();
     } finally {
       // Not stopAndWait (30 s): the start-up catch-up may still be resolving the placeholder ISO host.
       app.stop().toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);

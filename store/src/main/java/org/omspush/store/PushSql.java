@@ -24,22 +24,22 @@ final class PushSql {
    * repeat, counts it on the first message.
    *
    * <p>$1 message_id, $2 action, $3 client_dn, $4 document_sha256, $5 raw_xml, $6 outage_mrid,
-   * $7 outage_type, $8 version. Returns one row: {@code new_message_id} (null for a repeat) and
+   * $7 outage_type, $8 version, $9 participant. Returns one row: {@code new_message_id} (null for a repeat) and
    * {@code conflict} (null unless a repeat was counted). Both null: the first message committed
    * while this statement waited for it, after this statement's snapshot; then run {@link
    * #COUNT_REPEAT}, whose snapshot sees it.
    */
   static final String INSERT_MESSAGE_LOCK_OUTAGE = """
       WITH new_message AS (
-        INSERT INTO inbound_message (message_id, action, client_dn, document_sha256, raw_xml)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (message_id) DO NOTHING
+        INSERT INTO inbound_message (participant, message_id, action, client_dn, document_sha256, raw_xml)
+        VALUES ($9, $1, $2, $3, $4, $5)
+        ON CONFLICT (participant, message_id) DO NOTHING
         RETURNING id
       ), locked_outage AS (
         -- ON CONFLICT DO UPDATE waits for and updates the newest committed row, whatever the snapshot
-        INSERT INTO outage (outage_mrid, outage_type, newest_version)
-        SELECT $6::text, $7::text, $8::bigint FROM new_message
-        ON CONFLICT (outage_mrid) DO UPDATE
+        INSERT INTO outage (participant, outage_mrid, outage_type, newest_version)
+        SELECT $9::text, $6::text, $7::text, $8::bigint FROM new_message
+        ON CONFLICT (participant, outage_mrid) DO UPDATE
           SET newest_version = GREATEST(outage.newest_version, EXCLUDED.newest_version),
               outage_type = CASE WHEN EXCLUDED.newest_version >= outage.newest_version
                                  THEN EXCLUDED.outage_type ELSE outage.outage_type END,
@@ -50,7 +50,7 @@ final class PushSql {
            SET duplicate_count = duplicate_count + 1,
                conflict_count = conflict_count
                  + CASE WHEN document_sha256 IS DISTINCT FROM $4 THEN 1 ELSE 0 END
-         WHERE message_id = $1 AND NOT EXISTS (SELECT 1 FROM new_message)
+         WHERE participant = $9 AND message_id = $1 AND NOT EXISTS (SELECT 1 FROM new_message)
         RETURNING document_sha256 IS DISTINCT FROM $4 AS conflict
       )
       SELECT (SELECT id FROM new_message) AS new_message_id,
@@ -64,16 +64,18 @@ final class PushSql {
    * it is PENDING and every older PENDING claim of the outage becomes SUPERSEDED.
    *
    * <p>$1 inbound_message_id, $2 outage_mrid, $3 outage_type, $4 version, $5 status,
-   * $6 previous_status, $7 last_modified, $8 token, $9 service, $10 expires_at. Returns {@code
+   * $6 previous_status, $7 last_modified, $8 token, $9 service, $10 expires_at, $11 participant
+   * (the outage is the participant's: another participant's claims of the same mRID are its own). Returns {@code
    * claim_id}, {@code state}, {@code superseded} (how many older claims it superseded).
    */
   static final String INSERT_OUTAGE_CLAIM = """
       WITH known AS (
-        SELECT EXISTS (SELECT 1 FROM claim WHERE outage_mrid = $2::text AND version >= $4::bigint) AS newer_or_same
+        SELECT EXISTS (SELECT 1 FROM claim WHERE outage_mrid = $2::text AND participant = $11::text
+                                              AND version >= $4::bigint) AS newer_or_same
       ), new_claim AS (
-        INSERT INTO claim (inbound_message_id, kind, outage_mrid, outage_type, version, status,
+        INSERT INTO claim (participant, inbound_message_id, kind, outage_mrid, outage_type, version, status,
                            previous_status, last_modified, token, service, expires_at, state)
-        SELECT $1::bigint, 'OUTAGE', $2::text, $3::text, $4::bigint, $5::text,
+        SELECT $11::text, $1::bigint, 'OUTAGE', $2::text, $3::text, $4::bigint, $5::text,
                $6::text, $7::timestamptz, $8::text, $9::text, $10::timestamptz,
                CASE WHEN known.newer_or_same THEN 'SUPERSEDED' ELSE 'PENDING' END
           FROM known
@@ -81,7 +83,7 @@ final class PushSql {
       ), superseded AS (
         UPDATE claim
            SET state = 'SUPERSEDED', updated_at = now()
-         WHERE outage_mrid = $2::text AND state = 'PENDING' AND version < $4::bigint
+         WHERE outage_mrid = $2::text AND participant = $11::text AND state = 'PENDING' AND version < $4::bigint
         RETURNING id
       )
       SELECT new_claim.id AS claim_id, new_claim.state, (SELECT count(*) FROM superseded) AS superseded
@@ -95,33 +97,33 @@ final class PushSql {
    *
    * <p>$1 message_id, $2 action, $3 client_dn, $4 document_sha256, $5 raw_xml, $6 event_id,
    * $7 event_type, $8 market, $9 trade_date, $10 event_time, $11 description, $12 has claim
-   * check, $13 token, $14 service, $15 expires_at. Returns {@code new_message_id}, {@code
+   * check, $13 token, $14 service, $15 expires_at, $16 participant. Returns {@code new_message_id}, {@code
    * market_event_id}, {@code claim_id} and {@code conflict}, read as for {@link
    * #INSERT_MESSAGE_LOCK_OUTAGE}.
    */
   static final String INSERT_MARKET_EVENT = """
       WITH new_message AS (
-        INSERT INTO inbound_message (message_id, action, client_dn, document_sha256, raw_xml)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (message_id) DO NOTHING
+        INSERT INTO inbound_message (participant, message_id, action, client_dn, document_sha256, raw_xml)
+        VALUES ($16, $1, $2, $3, $4, $5)
+        ON CONFLICT (participant, message_id) DO NOTHING
         RETURNING id
       ), new_event AS (
-        INSERT INTO market_event (inbound_message_id, event_id, event_type, market, trade_date,
+        INSERT INTO market_event (participant, inbound_message_id, event_id, event_type, market, trade_date,
                                   event_time, description, fanout_state)
-        SELECT id, $6::text, $7::text, $8::text, $9::date, $10::timestamptz, $11::text,
+        SELECT $16::text, id, $6::text, $7::text, $8::text, $9::date, $10::timestamptz, $11::text,
                CASE WHEN $12::boolean THEN 'AWAITING_PAYLOAD' ELSE 'READY' END
           FROM new_message
         RETURNING id, inbound_message_id
       ), new_claim AS (
-        INSERT INTO claim (inbound_message_id, kind, market_event_id, token, service, expires_at)
-        SELECT inbound_message_id, 'MARKET_EVENT', id, $13::text, $14::text, $15::timestamptz
+        INSERT INTO claim (participant, inbound_message_id, kind, market_event_id, token, service, expires_at)
+        SELECT $16::text, inbound_message_id, 'MARKET_EVENT', id, $13::text, $14::text, $15::timestamptz
           FROM new_event
          WHERE $12::boolean
         RETURNING id
       ), published AS (
         -- Without a claim check the push is the whole event: it goes to the outbox now.
-        INSERT INTO event (id, type, subject, time, market, event_type, data, inbound_message_id)
-        SELECT gen_random_uuid(), 'market.event', $8::text || '/' || $9::date::text, $10::timestamptz,
+        INSERT INTO event (id, participant, type, subject, time, market, event_type, data, inbound_message_id)
+        SELECT gen_random_uuid(), $16::text, 'market.event', $8::text || '/' || $9::date::text, $10::timestamptz,
                $8::text, $7::text,
                jsonb_strip_nulls(jsonb_build_object(
                  'eventId', $6::text, 'eventType', $7::text, 'market', $8::text,
@@ -137,7 +139,7 @@ final class PushSql {
            SET duplicate_count = duplicate_count + 1,
                conflict_count = conflict_count
                  + CASE WHEN document_sha256 IS DISTINCT FROM $4 THEN 1 ELSE 0 END
-         WHERE message_id = $1 AND NOT EXISTS (SELECT 1 FROM new_message)
+         WHERE participant = $16 AND message_id = $1 AND NOT EXISTS (SELECT 1 FROM new_message)
         RETURNING document_sha256 IS DISTINCT FROM $4 AS conflict
       )
       SELECT (SELECT id FROM new_message) AS new_message_id,
@@ -148,7 +150,7 @@ final class PushSql {
       """;
 
   /**
-   * Counts a repeat of a message (the first is kept). $1 message_id, $2 document_sha256.
+   * Counts a repeat of a message (the first is kept). $1 message_id, $2 document_sha256, $3 participant.
    * Returns {@code conflict}: whether this document differs from the first.
    */
   static final String COUNT_REPEAT = """
@@ -156,7 +158,7 @@ final class PushSql {
          SET duplicate_count = duplicate_count + 1,
              conflict_count = conflict_count
                + CASE WHEN document_sha256 IS DISTINCT FROM $2 THEN 1 ELSE 0 END
-       WHERE message_id = $1
+       WHERE participant = $3 AND message_id = $1
       RETURNING document_sha256 IS DISTINCT FROM $2 AS conflict
       """;
 

@@ -51,7 +51,8 @@ public final class PushStore {
     Tuple first = messageParams(m)
         .addValue(c.outageMRID())
         .addValue(c.outageType())
-        .addValue(c.version());
+        .addValue(c.version())
+        .addValue(m.participant());
     Future<StoreOutcome> stored = pool.withTransaction(conn -> conn
         .preparedQuery(PushSql.INSERT_MESSAGE_LOCK_OUTAGE)
         .execute(first)
@@ -71,7 +72,8 @@ public final class PushStore {
               .addValue(c.lastModified())
               .addValue(check == null ? null : check.token())
               .addValue(check == null || check.service() == null ? DEFAULT_OUTAGE_SERVICE : check.service())
-              .addValue(check == null ? null : check.expires());
+              .addValue(check == null ? null : check.expires())
+              .addValue(m.participant());
           return conn.preparedQuery(PushSql.INSERT_OUTAGE_CLAIM).execute(second).map(StoreOutcome.STORED);
         }));
     return stored.recover(failure -> Future.failedFuture(StoreFailures.translate("storing outage change", failure)));
@@ -95,7 +97,8 @@ public final class PushStore {
         .addValue(check != null)
         .addValue(check == null ? null : check.token())
         .addValue(check == null ? null : check.service() == null ? DEFAULT_MARKET_EVENT_SERVICE : check.service())
-        .addValue(check == null ? null : check.expires());
+        .addValue(check == null ? null : check.expires())
+        .addValue(m.participant());
     // One statement: atomic on its own, so no BEGIN/COMMIT round trips.
     Future<StoreOutcome> stored = pool.withConnection(conn -> conn
         .preparedQuery(PushSql.INSERT_MARKET_EVENT)
@@ -124,7 +127,7 @@ public final class PushStore {
     }
     // The first copy committed after the statement's snapshot was taken: count it now.
     return conn.preparedQuery(PushSql.COUNT_REPEAT)
-        .execute(Tuple.of(m.messageId(), m.documentSha256()))
+        .execute(Tuple.of(m.messageId(), m.documentSha256(), m.participant()))
         .map(rows -> outcome(single(rows).getBoolean("conflict")));
   }
 

@@ -44,7 +44,8 @@ final class RedemptionSql {
                 (c.expires_at IS NOT NULL AND c.expires_at < now()) AS token_expired,
                 (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
                 (SELECT max(o.version) FROM claim o
-                  WHERE o.outage_mrid = c.outage_mrid AND o.id <> c.id) AS other_newest_version
+                  WHERE o.outage_mrid = c.outage_mrid AND o.participant = c.participant AND o.id <> c.id)
+                  AS other_newest_version
       """;
 
   /** $1 id, $2 owner, $3 lease seconds. Returns a row while the lease is still ours. */
@@ -106,11 +107,11 @@ final class RedemptionSql {
       """;
 
   /**
-   * The newest version the inbound store knows of each outage. $1 outage mRIDs. Catch-up skips a
-   * change whose version is not newer.
+   * The newest version the inbound store knows of each outage of a participant. $1 outage mRIDs,
+   * $2 participant. Catch-up skips a change whose version is not newer.
    */
   static final String NEWEST_VERSIONS = """
-      SELECT outage_mrid, newest_version FROM outage WHERE outage_mrid = ANY($1::text[])
+      SELECT outage_mrid, newest_version FROM outage WHERE participant = $2 AND outage_mrid = ANY($1::text[])
       """;
 
   /**
@@ -232,10 +233,11 @@ final class RedemptionSql {
       UPDATE aup_gate SET refused_at = now(), refused_reason = $3 WHERE identity = $1 AND service = $2
       """;
 
-  /** Locks the outage row first, the same order as ingest, and checks the lease is still ours. */
+  /** Locks the outage row (the claim's participant's) first, the same order as ingest, and checks the lease is still ours. */
   static final String LOCK_FOR_COMPLETION = """
       WITH locked_outage AS (
-        SELECT outage_mrid FROM outage WHERE outage_mrid = $3 FOR UPDATE
+        SELECT outage_mrid FROM outage
+         WHERE outage_mrid = $3 AND participant = (SELECT participant FROM claim WHERE id = $1) FOR UPDATE
       )
       SELECT c.state, c.lease_owner = $2 AS ours, (SELECT count(*) FROM locked_outage) AS outages
         FROM claim c WHERE c.id = $1 FOR UPDATE OF c
@@ -247,19 +249,22 @@ final class RedemptionSql {
    * $9 sha256: the payload becomes complete here.
    * The event is written only if no event of this outage has this version or a newer one
    * (subscribers never get N after N+1); every pending claim the document covers is REDEEMED.
+   * The outage is the claim's participant's: another participant's claims and events of the
+   * same mRID are left alone.
    */
   static final String COMPLETE_OUTAGE = """
       WITH claimed AS (
-        SELECT c.id, c.version, c.previous_status, c.inbound_message_id FROM claim c WHERE c.id = $1
+        SELECT c.id, c.participant, c.version, c.previous_status, c.inbound_message_id FROM claim c WHERE c.id = $1
       ), same_version AS (
         SELECT s.previous_status, s.inbound_message_id FROM claim s
-         WHERE s.outage_mrid = $2 AND s.version = $3 ORDER BY s.id LIMIT 1
+         WHERE s.outage_mrid = $2 AND s.participant = (SELECT participant FROM claimed) AND s.version = $3
+         ORDER BY s.id LIMIT 1
       ), new_payload AS (
         UPDATE payload SET size_bytes = $8, sha256 = $9 WHERE id = $7 AND size_bytes IS NULL RETURNING id
       ), published AS (
-        INSERT INTO event (id, type, subject, time, outage_mrid, outage_version, outage_type, data,
+        INSERT INTO event (id, participant, type, subject, time, outage_mrid, outage_version, outage_type, data,
                            payload_id, inbound_message_id, claim_id)
-        SELECT gen_random_uuid(), 'outage.status-changed', $2, $6::timestamptz, $2, $3, $4,
+        SELECT gen_random_uuid(), claimed.participant, 'outage.status-changed', $2, $6::timestamptz, $2, $3, $4,
                jsonb_strip_nulls(jsonb_build_object(
                  'outageMRID', $2::text, 'outageType', $4::text, 'version', $3::bigint, 'status', $5::text,
                  'previousStatus', CASE WHEN $3::bigint = 1 THEN NULL
@@ -273,13 +278,15 @@ final class RedemptionSql {
                new_payload.id, COALESCE((SELECT inbound_message_id FROM same_version), claimed.inbound_message_id),
                claimed.id
           FROM claimed, new_payload
-         WHERE NOT EXISTS (SELECT 1 FROM event e WHERE e.outage_mrid = $2 AND e.outage_version >= $3)
+         WHERE NOT EXISTS (SELECT 1 FROM event e WHERE e.outage_mrid = $2 AND e.participant = claimed.participant
+                                                  AND e.outage_version >= $3)
         RETURNING id
       ), redeemed AS (
         UPDATE claim
            SET state = 'REDEEMED', payload_id = (SELECT id FROM new_payload), redeemed_at = now(),
                lease_owner = NULL, lease_until = NULL, fetch_started_at = NULL, updated_at = now()
-         WHERE outage_mrid = $2 AND state = 'PENDING' AND version <= $3
+         WHERE outage_mrid = $2 AND participant = (SELECT participant FROM claimed) AND state = 'PENDING'
+           AND version <= $3
         RETURNING id
       )
       SELECT (SELECT count(*) FROM redeemed) AS redeemed, (SELECT id FROM published) AS event_id
@@ -297,10 +304,11 @@ final class RedemptionSql {
       ), ready AS (
         UPDATE market_event SET fanout_state = 'READY'
          WHERE id = (SELECT market_event_id FROM claimed)
-        RETURNING id, inbound_message_id, event_id, event_type, market, trade_date, event_time, description
+        RETURNING id, participant, inbound_message_id, event_id, event_type, market, trade_date, event_time, description
       ), published AS (
-        INSERT INTO event (id, type, subject, time, market, event_type, data, payload_id, inbound_message_id, claim_id)
-        SELECT gen_random_uuid(), 'market.event', r.market || '/' || r.trade_date::text, r.event_time, r.market,
+        INSERT INTO event (id, participant, type, subject, time, market, event_type, data, payload_id,
+                           inbound_message_id, claim_id)
+        SELECT gen_random_uuid(), r.participant, 'market.event', r.market || '/' || r.trade_date::text, r.event_time, r.market,
                r.event_type,
                jsonb_strip_nulls(jsonb_build_object(
                  'eventId', r.event_id, 'eventType', r.event_type, 'market', r.market,

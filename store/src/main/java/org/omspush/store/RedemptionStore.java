@@ -178,9 +178,13 @@ public final class RedemptionStore {
     return new Retry(r.getString("state"), r.getInteger("attempts"), r.getString("dead_reason"));
   }
 
-  /** The newest version known of each of these outages (absent: unknown). */
+  /**
+   * The newest version known of each of these outages (absent: unknown), of the participant
+   * {@value ParticipantKey#DEFAULT}, the one catch-up runs for today.
+   */
   public Future<Map<String, Long>> newestVersions(java.util.Collection<String> outageMrids) {
-    return pool.preparedQuery(RedemptionSql.NEWEST_VERSIONS).execute(Tuple.of(outageMrids.toArray(new String[0])))
+    return pool.preparedQuery(RedemptionSql.NEWEST_VERSIONS)
+        .execute(Tuple.of(outageMrids.toArray(new String[0]), ParticipantKey.DEFAULT))
         .map(rows -> {
           Map<String, Long> out = new java.util.HashMap<>();
           for (Row r : rows) {

@@ -17,6 +17,7 @@ public record PushFault(Reason reason, String description) {
     NOT_YET_VALID(400, true),
     INVALID_BODY(400, true),
     CLIENT_NOT_ALLOWED(403, true),
+    UNKNOWN_PARTICIPANT(404, true),
     SIGNATURE_MISSING(403, true),
     SIGNATURE_INVALID(403, true),
     SIGNER_MISMATCH(403, true),

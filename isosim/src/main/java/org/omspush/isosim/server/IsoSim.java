@@ -95,7 +95,7 @@ public final class IsoSim {
       CallLedger ledger = new CallLedger();
       AupPolicy aup = new AupPolicy(options.aupInterval());
       RetrieveDesk desk = new RetrieveDesk(state, signer.result(), faults,
-          options.changesPageSize(), options.maxRequestBytes());
+          options.changesPageSize(), options.maxRequestBytes(), options::participantOf);
       endpoint.set(new RetrieveEndpoint(vertx, workers, desk, aup, options.aupStatus(), faults,
           ledger, options.maxRequestBytes()));
       return Future.succeededFuture(new IsoSim(options, listening.result(), workers, state,

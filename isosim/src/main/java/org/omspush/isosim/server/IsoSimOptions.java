@@ -1,7 +1,9 @@
 package org.omspush.isosim.server;
 
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.isosim.state.IsoState;
@@ -33,6 +35,7 @@ public final class IsoSimOptions {
   private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
   private int workerPoolSize = 8;
   private IsoState state;
+  private Map<String, X509Certificate> participants = Map.of();
 
   /**
    * The ISO of a dev PKI: server certificate {@code iso-server.pem} (SAN localhost, 127.0.0.1),
@@ -136,6 +139,29 @@ public final class IsoSimOptions {
   public IsoSimOptions state(IsoState shared) {
     this.state = shared;
     return this;
+  }
+
+  /**
+   * The participants and their certificates (key → certificate), as the ISO's AIM records them:
+   * a claim check issued to one participant is honoured only when its certificate presents it.
+   * A certificate named here by no participant is treated as before participants.
+   */
+  public IsoSimOptions participants(Map<String, X509Certificate> byKey) {
+    this.participants = Map.copyOf(byKey);
+    return this;
+  }
+
+  /** The participant whose certificate this is, or null. */
+  public String participantOf(X509Certificate certificate) {
+    if (certificate == null) {
+      return null;
+    }
+    for (Map.Entry<String, X509Certificate> e : participants.entrySet()) {
+      if (e.getValue().equals(certificate)) {
+        return e.getKey();
+      }
+    }
+    return null;
   }
 
   public Path serverCertificate() {

@@ -44,9 +44,12 @@ final class RetrieveDesk {
   private final Faults faults;
   private final int pageSize;
   private final int maxRequestBytes;
+  private final java.util.function.Function<X509Certificate, String> participantOf;
 
+  /** @param participantOf the participant whose certificate calls, or null for one that is no configured participant's */
   RetrieveDesk(IsoState state, AnswerSigner signer, Faults faults, int pageSize,
-      int maxRequestBytes) {
+      int maxRequestBytes, java.util.function.Function<X509Certificate, String> participantOf) {
+    this.participantOf = participantOf;
     this.state = state;
     this.signer = signer;
     this.faults = faults;
@@ -112,14 +115,15 @@ final class RetrieveDesk {
           : RetrieveFault.malformed(e.getMessage()));
     }
     Element body = RequestSecurity.check(request, call.client(), Instant.now());
+    String caller = participantOf.apply(call.client());
     return switch (call.service()) {
-      case OUTAGE_BY_CLAIM_CHECK -> outageDocument(body);
-      case MARKET_EVENT_BY_CLAIM_CHECK -> marketEventDocument(body);
-      case OUTAGE_CHANGES -> changes(body);
+      case OUTAGE_BY_CLAIM_CHECK -> outageDocument(body, caller);
+      case MARKET_EVENT_BY_CLAIM_CHECK -> marketEventDocument(body, caller);
+      case OUTAGE_CHANGES -> changes(body, caller);
     };
   }
 
-  private Document outageDocument(Element body) throws RefusedException {
+  private Document outageDocument(Element body, String caller) throws RefusedException {
     Element request = requestElement(body, "RetrieveByClaimCheck");
     String token = field(request, "token");
     String mrid = field(request, "outageMRID");
@@ -127,8 +131,8 @@ final class RetrieveDesk {
       throw new RefusedException(RetrieveFault.malformed(
           "RetrieveByClaimCheck needs exactly one of token and outageMRID"));
     }
-    Redemption redemption = token != null ? state.redeemOutageToken(token)
-        : state.redeemOutage(mrid);
+    Redemption redemption = token != null ? state.redeemOutageToken(token, caller)
+        : state.redeemOutage(mrid, caller);
     return switch (redemption.outcome()) {
       case OUTAGE -> attachment(RetrieveService.OUTAGE_BY_CLAIM_CHECK,
           Documents.outage(redemption.outage()));
@@ -136,11 +140,12 @@ final class RetrieveDesk {
           + "<outageMRID> for the newest version");
       case UNKNOWN_TOKEN -> throw notServed("unknown claim check token: ask again with "
           + "<outageMRID> for the newest version");
+      case NOT_ISSUED_TO_CALLER -> throw new RefusedException(RetrieveFault.notIssuedToCaller());
       default -> throw notServed("unknown outage mRID '" + mrid + "'");
     };
   }
 
-  private Document marketEventDocument(Element body) throws RefusedException {
+  private Document marketEventDocument(Element body, String caller) throws RefusedException {
     Element request = requestElement(body, "RetrieveByClaimCheck");
     String token = field(request, "token");
     String eventId = field(request, "eventId");
@@ -148,7 +153,7 @@ final class RetrieveDesk {
       throw new RefusedException(RetrieveFault.malformed(
           "RetrieveByClaimCheck needs exactly one of token and eventId"));
     }
-    Redemption redemption = token != null ? state.redeemMarketEventToken(token)
+    Redemption redemption = token != null ? state.redeemMarketEventToken(token, caller)
         : state.redeemMarketEvent(eventId);
     return switch (redemption.outcome()) {
       case MARKET_EVENT -> attachment(RetrieveService.MARKET_EVENT_BY_CLAIM_CHECK,
@@ -157,6 +162,7 @@ final class RetrieveDesk {
           + "<eventId>");
       case UNKNOWN_TOKEN -> throw notServed("unknown claim check token: ask again with "
           + "<eventId>");
+      case NOT_ISSUED_TO_CALLER -> throw new RefusedException(RetrieveFault.notIssuedToCaller());
       default -> throw notServed("unknown market event eventId '" + eventId + "'");
     };
   }
@@ -169,7 +175,7 @@ final class RetrieveDesk {
     return Answers.attachment(attachment);
   }
 
-  private Document changes(Element body) throws RefusedException {
+  private Document changes(Element body, String caller) throws RefusedException {
     Element request = requestElement(body, "RetrieveChanges");
     String since = field(request, "since");
     String cursor = field(request, "cursor");
@@ -193,7 +199,7 @@ final class RetrieveDesk {
             + "' was not given by this service; start again with since"));
       }
     }
-    ChangesPage page = state.changesAfter(position, pageSize);
+    ChangesPage page = state.changesAfter(position, pageSize, caller);
     List<OutageStatusChange> changes = new ArrayList<>(page.changes().size());
     for (OutageVersion version : page.changes()) {
       changes.add(state.statusChange(version));

@@ -48,6 +48,11 @@ record RetrieveFault(int httpStatus, boolean clientFault, String code, String de
     return new RetrieveFault(500, true, "not_served", description);
   }
 
+  /** Another participant's claim check (iso-interface.md, "Several participants in one deployment"). */
+  static RetrieveFault notIssuedToCaller() {
+    return new RetrieveFault(400, true, "not_issued_to_participant", "claim check not issued to this participant");
+  }
+
   static RetrieveFault unavailable() {
     return new RetrieveFault(503, false, "unavailable",
         "The service is temporarily unavailable; retry later");

@@ -48,7 +48,11 @@ public final class IsoState {
   private Instant lastChange = Instant.EPOCH;
 
   /** What a token was issued for. Exactly one of outage / marketEvent is set. */
-  private record Ticket(OutageVersion outage, MarketEventEntry marketEvent, Instant expires) {}
+  /** @param participant whose endpoint the token was pushed to; null: anyone's certificate may redeem it */
+  private record Ticket(OutageVersion outage, MarketEventEntry marketEvent, Instant expires, String participant) {}
+
+  /** participant → the outages pushed to it: what its mRID fallback and changes may see. */
+  private final Map<String, java.util.Set<String>> outagesOf = new HashMap<>();
 
   public IsoState() {
     this(Clock.systemUTC(), DEFAULT_TOKEN_LIFETIME, DEFAULT_DOCUMENT_SIZE);
@@ -204,8 +208,20 @@ public final class IsoState {
 
   /** A fresh token for this outage version that expires at {@code expires} (past: expired). */
   public synchronized ClaimCheck claimCheck(OutageVersion version, Instant expires) {
+    return claimCheck(null, version, expires);
+  }
+
+  /**
+   * A fresh token for this outage version, issued to {@code participant} (the one whose endpoint
+   * it is pushed to): only that participant's certificate redeems it, and the outage becomes one
+   * its mRID fallback and RetrieveOutageChanges show.
+   */
+  public synchronized ClaimCheck claimCheck(String participant, OutageVersion version, Instant expires) {
     String token = newToken();
-    tokens.put(token, new Ticket(version, null, expires));
+    tokens.put(token, new Ticket(version, null, expires, participant));
+    if (participant != null) {
+      outagesOf.computeIfAbsent(participant, k -> new java.util.HashSet<>()).add(version.outageMRID());
+    }
     return new ClaimCheck(token, ClaimCheck.OUTAGE_SERVICE, expires.truncatedTo(ChronoUnit.SECONDS));
   }
 
@@ -216,8 +232,13 @@ public final class IsoState {
 
   /** A fresh token for this market event that expires at {@code expires}. */
   public synchronized ClaimCheck claimCheck(MarketEventEntry event, Instant expires) {
+    return claimCheck(null, event, expires);
+  }
+
+  /** A fresh token for this market event, issued to {@code participant} (null: to anyone). */
+  public synchronized ClaimCheck claimCheck(String participant, MarketEventEntry event, Instant expires) {
     String token = newToken();
-    tokens.put(token, new Ticket(null, event, expires));
+    tokens.put(token, new Ticket(null, event, expires, participant));
     return new ClaimCheck(token, ClaimCheck.MARKET_EVENT_SERVICE,
         expires.truncatedTo(ChronoUnit.SECONDS));
   }
@@ -226,7 +247,7 @@ public final class IsoState {
   public synchronized void expireAllTokens() {
     Instant past = clock.instant().minusSeconds(1);
     tokens.replaceAll((token, ticket) ->
-        new Ticket(ticket.outage(), ticket.marketEvent(), past));
+        new Ticket(ticket.outage(), ticket.marketEvent(), past, ticket.participant()));
   }
 
   /** The push body for this version, with a fresh claim check. */
@@ -240,6 +261,18 @@ public final class IsoState {
         version.status(), version.previousStatus(), version.lastModified(), check);
   }
 
+  /** The push body for this version as pushed to {@code participant}'s endpoint, with a claim check issued to it. */
+  public OutageStatusChange statusChange(String participant, OutageVersion version) {
+    return statusChange(version, claimCheck(participant, version, clock.instant().plus(tokenLifetime)));
+  }
+
+  /** The push body for this market event as pushed to {@code participant}'s endpoint. */
+  public MarketEvent marketEventPush(String participant, MarketEventEntry event, boolean withClaimCheck) {
+    return new MarketEvent(event.eventId(), event.eventType(), event.market(), event.tradeDate(),
+        event.eventTime(), event.description(),
+        withClaimCheck ? claimCheck(participant, event, clock.instant().plus(tokenLifetime)) : null);
+  }
+
   /** The push body for this market event, with a fresh claim check or none. */
   public MarketEvent marketEventPush(MarketEventEntry event, boolean withClaimCheck) {
     return new MarketEvent(event.eventId(), event.eventType(), event.market(), event.tradeDate(),
@@ -250,9 +283,20 @@ public final class IsoState {
 
   /** What an outage claim check token serves now. */
   public synchronized Redemption redeemOutageToken(String token) {
+    return redeemOutageToken(token, null);
+  }
+
+  /**
+   * What an outage claim check token serves now to {@code caller} (the participant whose
+   * certificate presents it; null: not a configured participant's).
+   */
+  public synchronized Redemption redeemOutageToken(String token, String caller) {
     Ticket ticket = tokens.get(token);
     if (ticket == null || ticket.outage() == null) {
       return Redemption.refused(Redemption.Outcome.UNKNOWN_TOKEN);
+    }
+    if (ticket.participant() != null && !ticket.participant().equals(caller)) {
+      return Redemption.refused(Redemption.Outcome.NOT_ISSUED_TO_CALLER);
     }
     if (!clock.instant().isBefore(ticket.expires())) {
       return Redemption.refused(Redemption.Outcome.EXPIRED_TOKEN);
@@ -263,9 +307,17 @@ public final class IsoState {
 
   /** What a market event claim check token serves now. */
   public synchronized Redemption redeemMarketEventToken(String token) {
+    return redeemMarketEventToken(token, null);
+  }
+
+  /** What a market event claim check token serves now to {@code caller} (as for outages). */
+  public synchronized Redemption redeemMarketEventToken(String token, String caller) {
     Ticket ticket = tokens.get(token);
     if (ticket == null || ticket.marketEvent() == null) {
       return Redemption.refused(Redemption.Outcome.UNKNOWN_TOKEN);
+    }
+    if (ticket.participant() != null && !ticket.participant().equals(caller)) {
+      return Redemption.refused(Redemption.Outcome.NOT_ISSUED_TO_CALLER);
     }
     if (!clock.instant().isBefore(ticket.expires())) {
       return Redemption.refused(Redemption.Outcome.EXPIRED_TOKEN);
@@ -275,6 +327,14 @@ public final class IsoState {
 
   /** The newest version of the outage (the by-mRID fallback). */
   public synchronized Redemption redeemOutage(String outageMRID) {
+    return redeemOutage(outageMRID, null);
+  }
+
+  /** The newest version of the outage, for {@code caller}: another participant's outage is unknown to it. */
+  public synchronized Redemption redeemOutage(String outageMRID, String caller) {
+    if (!visibleTo(caller, outageMRID)) {
+      return Redemption.refused(Redemption.Outcome.UNKNOWN_OUTAGE);
+    }
     return outage(outageMRID).map(Redemption::of)
         .orElse(Redemption.refused(Redemption.Outcome.UNKNOWN_OUTAGE));
   }
@@ -291,13 +351,18 @@ public final class IsoState {
    * first, at most {@code limit}.
    */
   public synchronized ChangesPage changesAfter(ChangePosition position, int limit) {
+    return changesAfter(position, limit, null);
+  }
+
+  /** As {@link #changesAfter(ChangePosition, int)}, of the outages {@code caller} may see only. */
+  public synchronized ChangesPage changesAfter(ChangePosition position, int limit, String caller) {
     if (limit < 1) {
       throw new IllegalArgumentException("a page holds at least one change");
     }
     List<OutageVersion> page = new ArrayList<>(Math.min(limit, newestByChange.size()));
     boolean more = false;
     for (OutageVersion version : newestByChange.tailSet(floor(position), false)) {
-      if (!position.precedes(version)) {
+      if (!position.precedes(version) || !visibleTo(caller, version.outageMRID())) {
         continue;
       }
       if (page.size() == limit) {
@@ -309,6 +374,14 @@ public final class IsoState {
     ChangePosition next = page.isEmpty() ? position
         : ChangePosition.of(page.get(page.size() - 1));
     return new ChangesPage(page, more, next);
+  }
+
+  /**
+   * A configured participant sees the outages pushed to it; a caller that is none (null) sees
+   * every outage, as before participants.
+   */
+  private boolean visibleTo(String caller, String outageMRID) {
+    return caller == null || outagesOf.getOrDefault(caller, java.util.Set.of()).contains(outageMRID);
   }
 
   /** A probe that sorts before every version at or after the position's instant. */

@@ -14,6 +14,8 @@ public record Redemption(Outcome outcome, OutageVersion outage, MarketEventEntry
     EXPIRED_TOKEN,
     /** No such token (for this service). */
     UNKNOWN_TOKEN,
+    /** The token was issued to another participant than the one whose certificate presents it. */
+    NOT_ISSUED_TO_CALLER,
     /** No outage with that mRID. */
     UNKNOWN_OUTAGE,
     /** No market event with that eventId. */

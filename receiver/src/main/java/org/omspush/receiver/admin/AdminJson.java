@@ -19,7 +19,7 @@ import org.omspush.store.fanout.SubscriberSecret;
 /** The admin API's JSON: requests into drafts, records into answers. Times are RFC 3339 UTC. */
 final class AdminJson {
   private static final Set<String> SUBSCRIBER_FIELDS = Set.of("url", "description", "eventTypes", "outageTypes",
-      "markets", "enabled", "maxInFlight", "clientCertificate", "validationHandshake", "secret");
+      "markets", "participants", "enabled", "maxInFlight", "clientCertificate", "validationHandshake", "secret");
 
   private AdminJson() {}
 
@@ -54,7 +54,8 @@ final class AdminJson {
       }
     }
     return new SubscriberDraft(string(j, "url"), string(j, "description"), strings(j, "eventTypes"),
-        strings(j, "outageTypes"), strings(j, "markets"), bool(j, "enabled"), integer(j, "maxInFlight"), cert, key,
+        strings(j, "outageTypes"), strings(j, "markets"), strings(j, "participants"),
+        bool(j, "enabled"), integer(j, "maxInFlight"), cert, key,
         remove, bool(j, "validationHandshake"), string(j, "secret"));
   }
 
@@ -70,6 +71,7 @@ final class AdminJson {
         .put("eventTypes", new JsonArray(new ArrayList<>(s.eventTypes())))
         .put("outageTypes", s.outageTypes() == null ? null : new JsonArray(new ArrayList<>(s.outageTypes())))
         .put("markets", s.markets() == null ? null : new JsonArray(new ArrayList<>(s.markets())))
+        .put("participants", s.participants() == null ? null : new JsonArray(new ArrayList<>(s.participants())))
         .put("enabled", s.enabled())
         .put("disabledReason", s.disabledReason())
         .put("maxInFlight", s.maxInFlight())
@@ -91,6 +93,7 @@ final class AdminJson {
   static JsonObject delivery(DeliveryRecord d) {
     return new JsonObject()
         .put("id", d.id().toString())
+        .put("participant", d.participant())
         .put("eventId", d.eventId().toString())
         .put("eventType", d.eventType())
         .put("subject", d.subject())

@@ -135,8 +135,10 @@ public final class AdminVerticle extends VerticleBase {
           ctx.response().setStatusCode(201).putHeader("Location", "/api/v1/subscribers/" + s.id());
           return AdminJson.withSecret(s);
         })));
-    r.get("/api/v1/subscribers").handler(ctx -> subs.list().onComplete(reply(ctx, list -> new JsonObject()
-        .put("items", new JsonArray(list.stream().map(AdminJson::subscriber).toList())))));
+    r.get("/api/v1/subscribers").handler(ctx -> Future.succeededFuture(ctx).map(ParticipantFilter::of)
+        .compose(participant -> subs.list().map(list -> ParticipantFilter.subscribers(list, participant)))
+        .onComplete(reply(ctx, list -> new JsonObject()
+            .put("items", new JsonArray(list.stream().map(AdminJson::subscriber).toList())))));
     r.get("/api/v1/subscribers/:id").handler(ctx -> id(ctx).compose(subs::get)
         .onComplete(reply(ctx, AdminJson::subscriber)));
     r.patch("/api/v1/subscribers/:id").handler(ctx -> update(ctx, subs));
@@ -195,7 +197,8 @@ public final class AdminVerticle extends VerticleBase {
       fail(ctx, SubscriberProblem.invalid("before must be an RFC 3339 time, e.g. 2026-11-21T17:03:12Z"));
       return;
     }
-    id(ctx).compose(id -> limit(ctx).compose(limit -> subs.deliveries(id, state, limit, before)))
+    id(ctx).compose(id -> limit(ctx).compose(limit -> subs.deliveries(id, state, limit, before,
+            ParticipantFilter.of(ctx))))
         .onComplete(reply(ctx, list -> new JsonObject()
             .put("items", new JsonArray(list.stream().map(AdminJson::delivery).toList()))));
   }

@@ -113,6 +113,7 @@ public final class Doctor {
     try {
       tlsProtocols(vertx, config);
       iso(config);
+      participants(config);
       DatabaseUrl db = database(config);
       SecretKeys keys = secretsKey(config, db);
       if (db != null && keys != null && sealedSecrets(vertx, keys, db)) {
@@ -378,6 +379,23 @@ public final class Doctor {
     }
     X509Certificate firstCa = isoCas.stream().min((a, b) -> a.getNotAfter().compareTo(b.getNotAfter())).orElseThrow();
     expiry("ISO CA", firstCa);
+  }
+
+  /** Every participant with the certificate it would use now, and every directory that is refused. */
+  private void participants(ReceiverConfig config) {
+    var participants = new org.omspush.receiver.participants.Participants(config.participantsDir(),
+        config.iso() == null ? null : config.iso().identities().get(0),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.time.Clock.systemUTC());
+    participants.refresh();
+    for (var p : participants.list()) {
+      if (p.identity() == null) {
+        report(Status.WARN, "participant " + p.key(), "no certificate (OMS_ISO_CERT unset): its claims wait");
+      } else {
+        expiry("participant " + p.key(), p.identity().certificate());
+      }
+    }
+    participants.refusals().forEach((name, why) -> report(Status.FAIL, "participant " + name,
+        "refused: " + why + " (" + config.participantsDir().resolve(name) + ")"));
   }
 
   /** A mutual-TLS handshake with the identity's certificate; no HTTP request, so no AUP call. */

@@ -22,6 +22,8 @@ import org.omspush.store.DatabaseUrl;
  * @param payload      the payload listener (signed payload links)
  * @param secrets      the keys that seal secrets at rest
  * @param largeTransfersMax documents streamed at once per replica, fetches and payload downloads together
+ * @param participantsDir OMS_PARTICIPANTS_DIR: one directory per participant besides {@code default}
+ *                     ({@code tls.crt}, {@code tls.key}), read again while running; null = none
  */
 public record ReceiverConfig(
     DatabaseUrl databaseUrl,
@@ -46,7 +48,8 @@ public record ReceiverConfig(
     AdminTls adminTls,
     PayloadConfig payload,
     SecretsConfig secrets,
-    int largeTransfersMax) {
+    int largeTransfersMax,
+    Path participantsDir) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -54,7 +57,8 @@ public record ReceiverConfig(
   public ReceiverConfig withDatabaseUrl(DatabaseUrl url) {
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
-        retention, pushLimits, adminTls, payload, secrets, largeTransfersMax);
+        retention, pushLimits, adminTls, payload, secrets, largeTransfersMax,
+        participantsDir);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -116,6 +120,7 @@ public record ReceiverConfig(
         AdminTlsSettings.from(s),
         PayloadConfig.from(s, FanoutConfig.baseUrl(s)),
         SecretsConfig.from(s),
-        (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX));
+        (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX),
+        s.readableDirectory("OMS_PARTICIPANTS_DIR"));
   }
 }

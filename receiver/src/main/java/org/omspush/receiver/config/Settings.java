@@ -92,6 +92,22 @@ final class Settings {
     };
   }
 
+  /** An optional directory that must exist and be readable now when set; null when unset. */
+  Path readableDirectory(String name) {
+    String v = string(name, null);
+    if (v == null) {
+      return null;
+    }
+    Path p = Path.of(v);
+    if (!Files.isDirectory(p)) {
+      throw new ConfigException(name, "no such directory: " + p);
+    }
+    if (!Files.isReadable(p)) {
+      throw new ConfigException(name, "cannot read " + p + " (permissions)");
+    }
+    return p;
+  }
+
   /** A file that must exist and be readable now, not at the first request. */
   Path readableFile(String name, String what) {
     Path p = Path.of(required(name, what));

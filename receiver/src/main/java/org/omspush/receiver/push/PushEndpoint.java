@@ -28,6 +28,8 @@ import org.omspush.claimcheck.push.PushRejectedException;
 import org.omspush.claimcheck.push.StandardOutput;
 import org.omspush.claimcheck.push.VerifiedPush;
 import org.omspush.receiver.ops.IncidentId;
+import org.omspush.receiver.participants.Participants;
+import org.omspush.store.ParticipantKey;
 import org.omspush.store.PushStore;
 import org.omspush.store.StoreOutcome;
 import org.omspush.store.StoreRejectedException;
@@ -52,6 +54,7 @@ public final class PushEndpoint {
   private final Vertx vertx;
   private final PushLimits limits;
   private final String path;
+  private final Participants participants;
   private final PushIdentities identities;
   private final PushReader reader;
   private final PushStore store;
@@ -63,13 +66,15 @@ public final class PushEndpoint {
   private final java.util.function.Consumer<VerifiedPush> afterCommit;
   private final ServiceDescription description = new ServiceDescription();
 
-  public PushEndpoint(Vertx vertx, String path, PushIdentities identities, PushReader reader, PushStore store,
-      WorkerExecutor verifiers, InflightBudget budget, PushLimits limits, long maxBodyBytes, MeterRegistry metrics,
+  public PushEndpoint(Vertx vertx, String path, Participants participants, PushIdentities identities,
+      PushReader reader, PushStore store, WorkerExecutor verifiers, InflightBudget budget, PushLimits limits,
+      long maxBodyBytes, MeterRegistry metrics,
       java.util.function.Consumer<VerifiedPush> afterCommit) {
     this.vertx = vertx;
     this.limits = limits;
     this.afterCommit = afterCommit;
     this.path = path;
+    this.participants = participants;
     this.identities = identities;
     this.reader = reader;
     this.store = store;
@@ -100,9 +105,17 @@ public final class PushEndpoint {
     long started = System.nanoTime();
     String action = PushReader.unquote(req.getHeader("SOAPAction"));
     try {
-      if (!path.equals(req.path())) {
+      String participant = participant(req.path());
+      if (participant == null) {
         req.response().setStatusCode(404).end();
         return;
+      }
+      if (!participants.isParticipant(participant)) {
+        // Before the body is read: nothing of it is stored, and the sender learns it at once.
+        throw new PushRejectedException(Reason.UNKNOWN_PARTICIPANT, (ParticipantKey.isValid(participant)
+            ? "No participant '" + participant + "' is served at this endpoint"
+            : "The path does not end in a participant key ([A-Za-z0-9_-]{1,32})")
+            + "; check the URL registered in AIM");
       }
       if (description.answer(req)) {
         return;
@@ -127,7 +140,7 @@ public final class PushEndpoint {
       reservation
           .onSuccess(reserved -> readBody(req, declared, gone)
               .compose(body -> verifiers.<VerifiedPush>executeBlocking(() -> reader.read(body, action, client), false))
-              .compose(push -> store(push)
+              .compose(push -> store(push, participant)
                   .map(outcome -> new Stored(push, outcome))
                   .recover(e -> Future.failedFuture(new StoreFailed(push.message().messageId(), e))))
               .onComplete(ar -> {
@@ -265,11 +278,27 @@ public final class PushEndpoint {
     return done.future();
   }
 
-  private Future<StoreOutcome> store(VerifiedPush push) {
+  private Future<StoreOutcome> store(VerifiedPush push, String participant) {
+    var message = push.message().forParticipant(participant);
     if (push.body() instanceof ParsedPush.Outage o) {
-      return store.storeOutageChange(push.message(), o.change());
+      return store.storeOutageChange(message, o.change());
     }
-    return store.storeMarketEvent(push.message(), ((ParsedPush.Market) push.body()).event());
+    return store.storeMarketEvent(message, ((ParsedPush.Market) push.body()).event());
+  }
+
+  /**
+   * The participant a path names: {@code {path}} is {@value ParticipantKey#DEFAULT}, {@code
+   * {path}/{key}} is {@code key} (not checked here); null for any other path.
+   */
+  private String participant(String requested) {
+    if (path.equals(requested)) {
+      return ParticipantKey.DEFAULT;
+    }
+    if (requested != null && requested.startsWith(path) && requested.length() > path.length() + 1
+        && requested.charAt(path.length()) == '/' && requested.indexOf('/', path.length() + 1) < 0) {
+      return requested.substring(path.length() + 1);
+    }
+    return null;
   }
 
   private void acknowledge(HttpServerRequest req, Stored stored, long started) {

@@ -117,6 +117,30 @@ class DoctorTest {
   }
 
   @Test
+  void every_participant_is_listed_with_its_certificates_subject_and_expiry_and_a_refused_one_fails()
+      throws Exception {
+    Path participants = java.nio.file.Files.createDirectories(dir.resolve("participants-" + UUID.randomUUID()));
+    Path good = java.nio.file.Files.createDirectories(participants.resolve("SC_OTHER"));
+    java.nio.file.Files.copy(pki.otherParticipantClient().certificateFile(), good.resolve("tls.crt"));
+    java.nio.file.Files.copy(pki.otherParticipantClient().keyFile(), good.resolve("tls.key"));
+    Path bad = java.nio.file.Files.createDirectories(participants.resolve("SC_BAD"));
+    java.nio.file.Files.copy(pki.otherParticipantClient().certificateFile(), bad.resolve("tls.crt"));
+    java.nio.file.Files.copy(pki.isoServer().keyFile(), bad.resolve("tls.key"));
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_PARTICIPANTS_DIR", participants.toString());
+
+    Run r = doctor(env);
+
+    assertThat(r.line("participant default")).startsWith("OK")
+        .contains(pki.participantClient().subject().getName()).contains("valid until");
+    assertThat(r.line("participant SC_OTHER")).startsWith("OK")
+        .contains(pki.otherParticipantClient().subject().getName())
+        .contains(pki.otherParticipantClient().certificate().getNotAfter().toInstant().toString());
+    assertThat(r.line("participant SC_BAD")).startsWith("FAIL").contains("does not belong");
+    assertThat(r.status()).isEqualTo(1);
+  }
+
+  @Test
   void an_expired_server_certificate_fails() {
     Map<String, String> env = goodEnvironment();
     env.put("OMS_TLS_CERT", pki.expiredPushClient().certificateFile().toString());

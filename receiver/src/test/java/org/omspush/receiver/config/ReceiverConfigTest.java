@@ -102,6 +102,15 @@ class ReceiverConfigTest {
   }
 
   @Test
+  void a_participants_directory_that_does_not_exist_stops_start_up_naming_it() {
+    Map<String, String> env = env();
+    env.put("OMS_PARTICIPANTS_DIR", dir.resolve("no-such-directory").toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PARTICIPANTS_DIR: no such directory");
+    env.put("OMS_PARTICIPANTS_DIR", dir.toString());
+    assertThat(ReceiverConfig.from(env).participantsDir()).isEqualTo(dir);
+  }
+
+  @Test
   void missing_allow_list_names_the_setting() {
     Map<String, String> env = env();
     env.remove("OMS_PUSH_ALLOWED_SUBJECTS");

@@ -19,4 +19,5 @@ public record DeliveryRecord(
     String lastResponse,
     OffsetDateTime createdAt,
     OffsetDateTime updatedAt,
-    OffsetDateTime deliveredAt) {}
+    OffsetDateTime deliveredAt,
+    String participant) {}

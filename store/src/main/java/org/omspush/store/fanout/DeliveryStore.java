@@ -150,10 +150,12 @@ public final class DeliveryStore {
    *
    * @param state  null = every state
    * @param before null, or only those created before this time (the next page)
+   * @param participant null, or only this participant's
    */
-  public Future<List<DeliveryRecord>> list(UUID subscriberId, String state, int limit, OffsetDateTime before) {
+  public Future<List<DeliveryRecord>> list(UUID subscriberId, String state, int limit, OffsetDateTime before,
+      String participant) {
     return pool.preparedQuery(FanoutSql.LIST_DELIVERIES)
-        .execute(Tuple.of(subscriberId, state, limit, before))
+        .execute(Tuple.of(subscriberId, state, limit, before, participant))
         .map(rows -> {
           List<DeliveryRecord> out = new ArrayList<>();
           rows.forEach(r -> out.add(Rows.delivery(r)));

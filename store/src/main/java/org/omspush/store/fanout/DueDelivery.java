@@ -13,6 +13,7 @@ import java.util.UUID;
  * @param data           the CloudEvents data object without the payload
  * @param payloadId      null when the event has no payload
  * @param payloadGzip    the gzipped payload when it is small enough to go inline, else null
+ * @param participant    whose event it is (the CloudEvents extension attribute {@code participant})
  */
 public record DueDelivery(
     UUID id,
@@ -29,4 +30,5 @@ public record DueDelivery(
     String payloadContentType,
     Long payloadSize,
     String payloadSha256,
-    Buffer payloadGzip) {}
+    Buffer payloadGzip,
+    String participant) {}

@@ -21,7 +21,7 @@ final class FanoutSql {
   private FanoutSql() {}
 
   static final String SUBSCRIBER_COLUMNS = """
-      s.id, s.url, s.description, s.event_types, s.outage_types, s.markets, s.enabled,
+      s.id, s.url, s.description, s.event_types, s.outage_types, s.markets, s.participants, s.enabled,
       s.disabled_reason, s.max_in_flight, s.client_cert_pem, s.client_key_pem, s.client_key_sealed,
       s.sealing_key_id, s.validation_handshake, s.consecutive_failures, s.paused_until, s.created_at, s.updated_at
       """;
@@ -29,15 +29,15 @@ final class FanoutSql {
   // ---------------------------------------------------------------- subscribers (admin API)
 
   /**
-   * $1 id, $2 url, $3 description, $4 event_types, $5 outage_types, $6 markets, $7 enabled,
-   * $8 max_in_flight, $9 client_cert_pem, $10 client_key_sealed, $11 validation_handshake,
-   * $12 sealing_key_id (null without a client key).
+   * $1 id, $2 url, $3 description, $4 event_types, $5 outage_types, $6 markets, $7 participants,
+   * $8 enabled, $9 max_in_flight, $10 client_cert_pem, $11 client_key_sealed, $12 validation_handshake,
+   * $13 sealing_key_id (null without a client key).
    */
   static final String INSERT_SUBSCRIBER = """
-      INSERT INTO subscriber (id, url, description, event_types, outage_types, markets, enabled,
+      INSERT INTO subscriber (id, url, description, event_types, outage_types, markets, participants, enabled,
                               max_in_flight, client_cert_pem, client_key_sealed, validation_handshake,
                               sealing_key_id)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
       """;
 
   /** $1 subscriber id, $2 the sealed secret, $3 the id of the key that sealed it. */
@@ -65,21 +65,21 @@ final class FanoutSql {
    * Replaces every field an operator can change. Enabling a disabled subscriber clears the
    * reason and the circuit breaker.
    *
-   * <p>$1 id, $2 url, $3 description, $4 event_types, $5 outage_types, $6 markets, $7 enabled,
-   * $8 max_in_flight, $9 client_cert_pem, $10 client_key_sealed, $11 validation_handshake,
-   * $12 disabled_reason (when disabled now), $13 sealing_key_id (null without a client key).
+   * <p>$1 id, $2 url, $3 description, $4 event_types, $5 outage_types, $6 markets, $7 participants,
+   * $8 enabled, $9 max_in_flight, $10 client_cert_pem, $11 client_key_sealed, $12 validation_handshake,
+   * $13 disabled_reason (when disabled now), $14 sealing_key_id (null without a client key).
    */
   static final String UPDATE_SUBSCRIBER = """
       UPDATE subscriber
          SET url = $2, description = $3, event_types = $4, outage_types = $5, markets = $6,
-             enabled = $7,
-             disabled_reason = CASE WHEN $7 THEN NULL
-                                    WHEN enabled THEN $12::text
+             participants = $7, enabled = $8,
+             disabled_reason = CASE WHEN $8 THEN NULL
+                                    WHEN enabled THEN $13::text
                                     ELSE disabled_reason END,
-             max_in_flight = $8, client_cert_pem = $9, client_key_pem = NULL, client_key_sealed = $10,
-             sealing_key_id = $13::text, validation_handshake = $11,
-             consecutive_failures = CASE WHEN $7 AND NOT enabled THEN 0 ELSE consecutive_failures END,
-             paused_until = CASE WHEN $7 AND NOT enabled THEN NULL ELSE paused_until END,
+             max_in_flight = $9, client_cert_pem = $10, client_key_pem = NULL, client_key_sealed = $11,
+             sealing_key_id = $14::text, validation_handshake = $12,
+             consecutive_failures = CASE WHEN $8 AND NOT enabled THEN 0 ELSE consecutive_failures END,
+             paused_until = CASE WHEN $8 AND NOT enabled THEN NULL ELSE paused_until END,
              updated_at = now()
        WHERE id = $1
       """;
@@ -155,6 +155,7 @@ final class FanoutSql {
          AND (d.lease_until IS NULL OR d.lease_until <= now())
          AND EXISTS (SELECT 1 FROM delivery n
                       WHERE n.subscriber_id = d.subscriber_id AND n.outage_mrid = d.outage_mrid
+                        AND n.participant = d.participant
                         AND n.outage_version > d.outage_version AND n.state IN ('PENDING', 'DELIVERED'))
       RETURNING d.id
       """;
@@ -200,10 +201,10 @@ final class FanoutSql {
                     AND (d.lease_until IS NULL OR d.lease_until <= now())
                     AND NOT EXISTS (SELECT 1 FROM delivery o
                                      WHERE o.subscriber_id = d.subscriber_id AND o.outage_mrid = d.outage_mrid
-                                       AND o.id <> d.id AND o.state = 'PENDING' AND o.lease_until > now())
+                                       AND o.participant = d.participant AND o.id <> d.id AND o.state = 'PENDING' AND o.lease_until > now())
                     AND NOT EXISTS (SELECT 1 FROM delivery n
                                      WHERE n.subscriber_id = d.subscriber_id AND n.outage_mrid = d.outage_mrid
-                                       AND n.outage_version > d.outage_version
+                                       AND n.participant = d.participant AND n.outage_version > d.outage_version
                                        AND n.state IN ('PENDING', 'DELIVERED'))
                   ORDER BY d.next_attempt_at, d.event_created_at, d.outage_version
                   LIMIT GREATEST(subs.free, 0)) c
@@ -216,7 +217,7 @@ final class FanoutSql {
         FROM event e LEFT JOIN payload p ON p.id = e.payload_id
        WHERE d.id = ANY (ARRAY(SELECT c.id FROM chosen c)) AND e.id = d.event_id
       RETURNING d.id, d.subscriber_id, d.event_id, d.attempts, d.event_created_at,
-                e.type, e.subject, e.time, e.outage_version, e.data,
+                e.type, e.subject, e.time, e.outage_version, e.data, e.participant,
                 e.payload_id, p.content_type AS payload_content_type, p.size_bytes AS payload_size,
                 p.sha256 AS payload_sha256,
                 CASE WHEN p.size_bytes <= $7::bigint
@@ -331,15 +332,16 @@ final class FanoutSql {
 
   /**
    * A subscriber's deliveries, newest first. $1 subscriber id, $2 state or null, $3 limit,
-   * $4 only those created before this time, or null.
+   * $4 only those created before this time, or null, $5 only this participant's, or null.
    */
   static final String LIST_DELIVERIES = """
-      SELECT d.id, d.event_id, e.type, e.subject, d.outage_mrid, d.outage_version, d.state, d.attempts,
+      SELECT d.id, d.event_id, d.participant, e.type, e.subject, d.outage_mrid, d.outage_version, d.state, d.attempts,
              d.next_attempt_at, d.last_status, d.last_error, d.last_response, d.created_at,
              d.updated_at, d.delivered_at
         FROM delivery d JOIN event e ON e.id = d.event_id
        WHERE d.subscriber_id = $1 AND ($2::text IS NULL OR d.state = $2::text)
          AND ($4::timestamptz IS NULL OR d.created_at < $4::timestamptz)
+         AND ($5::text IS NULL OR d.participant = $5::text)
        ORDER BY d.created_at DESC, d.id
        LIMIT $3
       """;

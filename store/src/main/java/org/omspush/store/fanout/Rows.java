@@ -27,6 +27,7 @@ final class Rows {
         list(r.getArrayOfStrings("event_types")),
         list(r.getArrayOfStrings("outage_types")),
         list(r.getArrayOfStrings("markets")),
+        list(r.getArrayOfStrings("participants")),
         r.getBoolean("enabled"),
         r.getString("disabled_reason"),
         r.getInteger("max_in_flight"),
@@ -91,7 +92,8 @@ final class Rows {
         r.getString("payload_content_type"),
         r.getLong("payload_size"),
         r.getString("payload_sha256"),
-        r.getBuffer("payload_gzip"));
+        r.getBuffer("payload_gzip"),
+        r.getString("participant"));
   }
 
   static DeliveryRecord delivery(Row r) {
@@ -110,7 +112,8 @@ final class Rows {
         r.getString("last_response"),
         r.getOffsetDateTime("created_at"),
         r.getOffsetDateTime("updated_at"),
-        r.getOffsetDateTime("delivered_at"));
+        r.getOffsetDateTime("delivered_at"),
+        r.getString("participant"));
   }
 
   static String[] array(List<String> values) {

@@ -9,6 +9,7 @@ import java.util.UUID;
  *
  * @param outageTypes    null = every outage type (upper case otherwise)
  * @param markets        null = every market (upper case otherwise)
+ * @param participants   null = every participant's events
  * @param clientKeyPem   the private key of the client certificate; never shown by the admin API
  * @param pausedUntil    null, or until when the circuit breaker keeps deliveries back
  * @param secrets        the secrets that sign now, newest (the current one) first
@@ -20,6 +21,7 @@ public record Subscriber(
     List<String> eventTypes,
     List<String> outageTypes,
     List<String> markets,
+    List<String> participants,
     boolean enabled,
     String disabledReason,
     int maxInFlight,
@@ -36,12 +38,13 @@ public record Subscriber(
     eventTypes = List.copyOf(eventTypes);
     outageTypes = outageTypes == null ? null : List.copyOf(outageTypes);
     markets = markets == null ? null : List.copyOf(markets);
+    participants = participants == null ? null : List.copyOf(participants);
     secrets = List.copyOf(secrets);
   }
 
   /** What an operator can set, as in {@link SubscriberFields}. */
   public SubscriberFields fields() {
-    return new SubscriberFields(url, description, eventTypes, outageTypes, markets, enabled, maxInFlight,
+    return new SubscriberFields(url, description, eventTypes, outageTypes, markets, participants, enabled, maxInFlight,
         clientCertPem, clientKeyPem, validationHandshake);
   }
 
@@ -49,7 +52,7 @@ public record Subscriber(
   @Override
   public String toString() {
     return "Subscriber[id=" + id + ", url=" + url + ", eventTypes=" + eventTypes + ", outageTypes=" + outageTypes
-        + ", markets=" + markets + ", enabled=" + enabled + ", maxInFlight=" + maxInFlight + ", clientCertificate="
+        + ", markets=" + markets + ", participants=" + participants + ", enabled=" + enabled + ", maxInFlight=" + maxInFlight + ", clientCertificate="
         + (clientCertPem != null) + ", consecutiveFailures=" + consecutiveFailures + ", pausedUntil=" + pausedUntil + "]";
   }
 }

@@ -8,6 +8,7 @@ import java.util.Objects;
  *
  * @param outageTypes null = every outage type
  * @param markets     null = every market
+ * @param participants null = every participant's events
  */
 public record SubscriberFields(
     String url,
@@ -15,6 +16,7 @@ public record SubscriberFields(
     List<String> eventTypes,
     List<String> outageTypes,
     List<String> markets,
+    List<String> participants,
     boolean enabled,
     int maxInFlight,
     String clientCertPem,
@@ -26,12 +28,13 @@ public record SubscriberFields(
     eventTypes = List.copyOf(eventTypes);
     outageTypes = outageTypes == null ? null : List.copyOf(outageTypes);
     markets = markets == null ? null : List.copyOf(markets);
+    participants = participants == null ? null : List.copyOf(participants);
   }
 
   @Override
   public String toString() {
     return "SubscriberFields[url=" + url + ", eventTypes=" + eventTypes + ", outageTypes=" + outageTypes
-        + ", markets=" + markets + ", enabled=" + enabled + ", maxInFlight=" + maxInFlight
+        + ", markets=" + markets + ", participants=" + participants + ", enabled=" + enabled + ", maxInFlight=" + maxInFlight
         + ", clientCertificate=" + (clientCertPem != null) + "]";
   }
 }

@@ -132,6 +132,7 @@ public final class SubscriberStore {
         .addValue(Rows.array(f.eventTypes()))
         .addValue(Rows.array(f.outageTypes()))
         .addValue(Rows.array(f.markets()))
+        .addValue(Rows.array(f.participants()))
         .addValue(f.enabled())
         .addValue(f.maxInFlight())
         .addValue(f.clientCertPem())

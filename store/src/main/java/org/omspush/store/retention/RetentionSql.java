@@ -30,6 +30,7 @@ final class RetentionSql {
            AND NOT (d.state = 'DELIVERED' AND d.outage_mrid IS NOT NULL AND EXISTS (
                       SELECT 1 FROM delivery p
                        WHERE p.subscriber_id = d.subscriber_id AND p.outage_mrid = d.outage_mrid
+                         AND p.participant = d.participant
                          AND p.state = 'PENDING' AND p.outage_version < d.outage_version))
          LIMIT $2
            FOR UPDATE SKIP LOCKED)
@@ -56,7 +57,8 @@ final class RetentionSql {
            AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.event_id = e.id)
            AND (e.outage_mrid IS NULL
                 OR EXISTS (SELECT 1 FROM event n
-                            WHERE n.outage_mrid = e.outage_mrid AND n.outage_version > e.outage_version))
+                            WHERE n.outage_mrid = e.outage_mrid AND n.participant = e.participant
+                              AND n.outage_version > e.outage_version))
          LIMIT $2
            FOR UPDATE SKIP LOCKED)
       """;
@@ -74,7 +76,7 @@ final class RetentionSql {
            AND NOT EXISTS (SELECT 1 FROM event e WHERE e.claim_id = c.id)
            AND (c.outage_mrid IS NULL
                 OR EXISTS (SELECT 1 FROM claim n
-                            WHERE n.outage_mrid = c.outage_mrid
+                            WHERE n.outage_mrid = c.outage_mrid AND n.participant = c.participant
                               AND (n.version > c.version OR (n.version = c.version AND n.id > c.id))))
          LIMIT $2
            FOR UPDATE SKIP LOCKED)

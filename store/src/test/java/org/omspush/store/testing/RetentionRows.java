@@ -29,7 +29,7 @@ public final class RetentionRows {
   /** An outage claim of {@code mrid} version {@code version} in {@code state}, with its own message. */
   public long outageClaim(String mrid, long version, String state) {
     long message = message();
-    execute(db, "INSERT INTO outage (outage_mrid, newest_version) VALUES (?, ?) ON CONFLICT (outage_mrid) DO UPDATE"
+    execute(db, "INSERT INTO outage (outage_mrid, newest_version) VALUES (?, ?) ON CONFLICT (participant, outage_mrid) DO UPDATE"
         + " SET newest_version = GREATEST(outage.newest_version, EXCLUDED.newest_version)", mrid, version);
     return queryLong(db, "INSERT INTO claim (inbound_message_id, kind, outage_mrid, version, status, service, state)"
         + " VALUES (?, 'OUTAGE', ?, ?, 'APPROVED', 'svc', ?) RETURNING id", message, mrid, version, state);
