@@ -108,7 +108,7 @@ public final class PushEndpoint {
           .onSuccess(reserved -> readBody(req, declared)
               .compose(body -> verifiers.<VerifiedPush>executeBlocking(() -> reader.read(body, action, client), false))
               .compose(push -> store(push, participant)
-                  .map(outcome -> new Stored(push, outcome))
+                  .map(outcome -> new Stored(push, outcome, participant))
                   .recover(e -> Future.failedFuture(new StoreFailed(push.message().messageId(), e))))
               .onComplete(ar -> {
                 budget.release(reserved);
@@ -123,7 +123,7 @@ public final class PushEndpoint {
     }
   }
 
-  private record Stored(VerifiedPush push, StoreOutcome outcome) {}
+  private record Stored(VerifiedPush push, StoreOutcome outcome, String participant) {}
 
   /** A verified push the store did not take: keeps the MessageID for the log line. */
   private static final class StoreFailed extends RuntimeException {
@@ -245,10 +245,10 @@ public final class PushEndpoint {
           + " was already stored with a different body; the first is kept";
     };
     if (stored.outcome() == StoreOutcome.DUPLICATE_CONFLICT) {
-      about(log.atWarn(), push).log("push duplicate with a different body messageId={} action={}: first body kept",
+      about(log.atWarn(), stored).log("push duplicate with a different body messageId={} action={}: first body kept",
           messageId, push.message().action());
     } else {
-      about(log.atInfo(), push).log("push {} messageId={} action={} {}",
+      about(log.atInfo(), stored).log("push {} messageId={} action={} {}",
           stored.outcome().name().toLowerCase(Locale.ROOT), messageId, push.message().action(), what);
     }
     count(push.message().action(), stored.outcome().name().toLowerCase(Locale.ROOT));
@@ -260,8 +260,10 @@ public final class PushEndpoint {
   }
 
   /** The push's identifiers as key-value pairs: fields of the JSON log line. */
-  private static LoggingEventBuilder about(LoggingEventBuilder line, VerifiedPush push) {
-    line = line.addKeyValue("messageId", push.message().messageId()).addKeyValue("action", push.message().action());
+  private static LoggingEventBuilder about(LoggingEventBuilder line, Stored stored) {
+    VerifiedPush push = stored.push();
+    line = line.addKeyValue("participant", stored.participant())
+        .addKeyValue("messageId", push.message().messageId()).addKeyValue("action", push.message().action());
     if (push.body() instanceof ParsedPush.Outage o) {
       return line.addKeyValue("mrid", o.change().outageMRID());
     }
