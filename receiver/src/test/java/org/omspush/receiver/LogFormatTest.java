@@ -98,6 +98,7 @@ class LogFormatTest {
     assertThat(stored.getString("logger_name")).endsWith("PushEndpoint");
     assertThat(stored.getString("action")).isEqualTo(PushMessage.OUTAGE_STATUS_CHANGE_ACTION);
     assertThat(stored.getString("mrid")).isNotBlank().isEqualTo(m.outageStatusChange().outageMRID());
+    assertThat(stored.getString("participant")).as("the bare push path's").isEqualTo("default");
   }
 
   @Test

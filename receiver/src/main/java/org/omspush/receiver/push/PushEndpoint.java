@@ -141,7 +141,7 @@ public final class PushEndpoint {
           .onSuccess(reserved -> readBody(req, declared, gone)
               .compose(body -> verifiers.<VerifiedPush>executeBlocking(() -> reader.read(body, action, client), false))
               .compose(push -> store(push, participant)
-                  .map(outcome -> new Stored(push, outcome))
+                  .map(outcome -> new Stored(push, outcome, participant))
                   .recover(e -> Future.failedFuture(new StoreFailed(push.message().messageId(), e))))
               .onComplete(ar -> {
                 budget.release(reserved);
@@ -181,7 +181,7 @@ public final class PushEndpoint {
     return Math.max(1, limits.queueTimeout().toSeconds());
   }
 
-  private record Stored(VerifiedPush push, StoreOutcome outcome) {}
+  private record Stored(VerifiedPush push, StoreOutcome outcome, String participant) {}
 
   /** The connection closed before the push was answered: nobody to answer, nothing stored. */
   private static final class SenderGone extends RuntimeException {
@@ -312,10 +312,10 @@ public final class PushEndpoint {
           + " was already stored with a different body; the first is kept";
     };
     if (stored.outcome() == StoreOutcome.DUPLICATE_CONFLICT) {
-      about(log.atWarn(), push).log("push duplicate with a different body messageId={} action={}: first body kept",
+      about(log.atWarn(), stored).log("push duplicate with a different body messageId={} action={}: first body kept",
           messageId, push.message().action());
     } else {
-      about(log.atInfo(), push).log("push {} messageId={} action={} {}",
+      about(log.atInfo(), stored).log("push {} messageId={} action={} {}",
           stored.outcome().name().toLowerCase(Locale.ROOT), messageId, push.message().action(), what);
     }
     count(push.message().action(), stored.outcome().name().toLowerCase(Locale.ROOT));
@@ -327,8 +327,10 @@ public final class PushEndpoint {
   }
 
   /** The push's identifiers as key-value pairs: fields of the JSON log line. */
-  private static LoggingEventBuilder about(LoggingEventBuilder line, VerifiedPush push) {
-    line = line.addKeyValue("messageId", push.message().messageId()).addKeyValue("action", push.message().action());
+  private static LoggingEventBuilder about(LoggingEventBuilder line, Stored stored) {
+    VerifiedPush push = stored.push();
+    line = line.addKeyValue("participant", stored.participant())
+        .addKeyValue("messageId", push.message().messageId()).addKeyValue("action", push.message().action());
     if (push.body() instanceof ParsedPush.Outage o) {
       return line.addKeyValue("mrid", o.change().outageMRID());
     }
