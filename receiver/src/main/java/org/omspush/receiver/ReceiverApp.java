@@ -117,7 +117,7 @@ public final class ReceiverApp {
         .onSuccess(v -> {
           pushPort = v.actualPort();
           log.info("push endpoint https://{}:{}{} listening (mutual TLS, TLS 1.2/1.3); allowed push identities: {}",
-              config.pushHost(), pushPort, config.pushPath(), config.pushIdentities().subjects());
+              config.pushHost(), pushPort, config.pushPath(), config.pushIdentities());
         })
         .compose(v -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch.forReceiver(config, metrics,
             m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)))))

@@ -56,6 +56,7 @@ import org.omspush.receiver.config.IsoConfig;
 import org.omspush.receiver.config.ReceiverConfig;
 import org.omspush.receiver.push.PushServerOptions;
 import org.omspush.receiver.tls.Certificates;
+import org.omspush.receiver.tls.RevocationLists;
 import org.omspush.receiver.tls.TlsFiles;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.Migrations;
@@ -106,6 +107,7 @@ public final class Doctor {
     warnDays = config.certificates().warnDays();
     pushServerCertificate(config);
     clientCas(config);
+    revocationLists(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     try {
       tlsProtocols(vertx, config);
@@ -301,6 +303,31 @@ public final class Doctor {
       expiry("push client CA", first);
     } else {
       expiry("push client CAs (" + cas.size() + ")", first);
+    }
+  }
+
+  /** Each CRL of OMS_TLS_CRL (already parsed and signature-checked with the configuration): its next update. */
+  private void revocationLists(ReceiverConfig config) {
+    List<java.security.cert.X509CRL> crls = config.tls().revocations().crls();
+    if (crls.isEmpty()) {
+      report(Status.OK, "push client CRL", "OMS_TLS_CRL is not set: client certificates are not checked for"
+          + " revocation");
+      return;
+    }
+    for (java.security.cert.X509CRL crl : crls) {
+      int revoked = crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size();
+      String what = crl.getIssuerX500Principal().getName() + " (CRL number " + RevocationLists.number(crl) + ", " + revoked
+          + " revoked)";
+      Double days = RevocationLists.daysToNextUpdate(crl, now);
+      if (days == null) {
+        report(Status.WARN, "push client CRL", what + " names no next update: make sure it is refreshed");
+      } else if (days < 0) {
+        report(Status.WARN, "push client CRL", what + " is past its next update " + crl.getNextUpdate().toInstant()
+            + ": it is still checked, but mount the CA's newer list");
+      } else {
+        report(Status.OK, "push client CRL", what + ", next update " + crl.getNextUpdate().toInstant() + " (in "
+            + String.format(Locale.ROOT, "%.1f", days) + " days)");
+      }
     }
   }
 

@@ -47,6 +47,7 @@ public final class PushEndpoint {
   private final MeterRegistry metrics;
   private final Timer ackLatency;
   private final java.util.function.Consumer<VerifiedPush> afterCommit;
+  private final HandshakeFailures handshakeFailures;
 
   public PushEndpoint(String path, PushIdentities identities, PushReader reader, PushStore store,
       WorkerExecutor verifiers, InflightBudget budget, long maxBodyBytes, MeterRegistry metrics,
@@ -60,10 +61,16 @@ public final class PushEndpoint {
     this.budget = budget;
     this.maxBodyBytes = maxBodyBytes;
     this.metrics = metrics;
+    this.handshakeFailures = new HandshakeFailures(metrics);
     this.ackLatency = Timer.builder("oms.push.ack.latency")
         .description("Time from request to acknowledgement of a stored push")
         .publishPercentileHistogram()
         .register(metrics);
+  }
+
+  /** A connection that failed before its first request (the TLS handshake: untrusted, revoked). */
+  public void connectionFailed(Throwable e) {
+    handshakeFailures.failed(e);
   }
 
   public void handle(HttpServerRequest req) {

@@ -39,7 +39,8 @@ public final class PushVerticle extends VerticleBase {
           armHeaderTimer(conn);
           conn.closeHandler(v -> cancelHeaderTimer(conn));
         })
-        .requestHandler(this::onRequest);
+        .requestHandler(this::onRequest)
+        .exceptionHandler(endpoint::connectionFailed);
     return server.listen();
   }
 
