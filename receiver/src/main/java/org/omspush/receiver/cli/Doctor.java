@@ -61,6 +61,7 @@ import org.omspush.receiver.tls.TlsFiles;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.Migrations;
 import org.omspush.store.Pools;
+import org.omspush.store.ServerTls;
 import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.fanout.SubscriberStore;
 
@@ -541,7 +542,13 @@ public final class Doctor {
   }
 
   private void subscribers(Vertx vertx, ReceiverConfig config, DatabaseUrl url) {
-    Pool pool = Pools.create(vertx, url, 1);
+    Pool pool;
+    try {
+      pool = Pools.create(vertx, ServerTls.settle(url, TIMEOUT), 1);
+    } catch (IOException e) {
+      report(Status.FAIL, "subscribers", "cannot reach the database: " + e.getMessage());
+      return;
+    }
     List<Subscriber> all;
     try {
       all = await(new SubscriberStore(pool).list());
