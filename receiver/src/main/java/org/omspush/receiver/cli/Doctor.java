@@ -50,7 +50,7 @@ import org.flywaydb.core.api.output.ValidateResult;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.fanout.DestinationGuard;
 import org.omspush.fanout.DestinationRefusedException;
-import org.omspush.isosim.push.TlsVersionProbe;
+import org.omspush.receiver.tls.TlsVersionProbe;
 import org.omspush.receiver.config.ConfigException;
 import org.omspush.receiver.config.IsoConfig;
 import org.omspush.receiver.config.ReceiverConfig;

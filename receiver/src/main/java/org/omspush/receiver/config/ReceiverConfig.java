@@ -61,6 +61,10 @@ public record ReceiverConfig(
         throw new ConfigException("OMS_DATABASE_URL", e.getMessage());
       }
     }
+    if (db == null && !org.omspush.receiver.TrialParts.embeddedPostgres()) {
+      throw new ConfigException("OMS_DATABASE_URL", "not set, and the embedded trial database is "
+          + org.omspush.receiver.TrialParts.FULL_JAR + ": set postgresql://user:password@host:5432/database");
+    }
     String path = s.string("OMS_PUSH_PATH", "/iso/v1/push");
     if (!path.startsWith("/")) {
       throw new ConfigException("OMS_PUSH_PATH", "must start with /, not '" + path + "'");
