@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the pool from opening connection after connection while Postgres shuts down or restarts.
  *
- * <p>The pool does not say when a connection attempt fails, only when one succeeds; so an attempt
- * still unconfirmed after {@link #UNCONFIRMED_MS} when the pool asks for another means the server
- * refuses (57P03 shutting down or starting up, connection refused). From then on, new connections
+ * <p>The pool does not say when a connection attempt fails, only when one succeeds. It never has
+ * more attempts under way than its size, so when it asks for more attempts than that without one
+ * succeeding, some have failed: the server refuses (57P03 shutting down or starting up, connection
+ * refused), and a slow start-up cannot be mistaken for it. From then on, new connections
  * are refused here, without a socket, for a delay; then one attempt is made on its own, where its
  * outcome can be seen, and only when it succeeds does the pool connect again (the first is
  * made at once: after one failure a retry is normal). Each failed attempt doubles the delay, from
@@ -30,22 +31,23 @@ import org.slf4j.LoggerFactory;
 public final class ConnectBackoff {
   static final long FIRST_MS = 250;
   static final long CAP_MS = 10_000;
-  static final long UNCONFIRMED_MS = 500;
   private static final Logger log = LoggerFactory.getLogger(ConnectBackoff.class);
 
   private final Vertx vertx;
   private final PgConnectOptions options;
   private final NetClientOptions transport;
+  private final int poolSize;
   private int failures;
   private long retryAt;
   private boolean trying;
-  /** When the oldest attempt handed to the pool since its last new connection was handed out; 0: none. */
-  private long unconfirmedSince;
+  /** Attempts handed to the pool since its last new connection. */
+  private int unconfirmed;
 
-  ConnectBackoff(Vertx vertx, PgConnectOptions options, NetClientOptions transport) {
+  ConnectBackoff(Vertx vertx, PgConnectOptions options, NetClientOptions transport, int poolSize) {
     this.vertx = vertx;
     this.options = options;
     this.transport = transport;
+    this.poolSize = poolSize;
   }
 
   /**
@@ -64,20 +66,17 @@ public final class ConnectBackoff {
 
   /** For the pool's connect handler: the pool has a new connection, so the attempts handed out are confirmed. */
   synchronized void connected() {
-    unconfirmedSince = 0;
+    unconfirmed = 0;
   }
 
   private synchronized Future<SqlConnectOptions> next() {
     long now = System.nanoTime();
     if (failures == 0) {
-      if (unconfirmedSince == 0) {
-        unconfirmedSince = now;
+      if (unconfirmed < poolSize) {
+        unconfirmed++;
         return Future.succeededFuture(options);
       }
-      if (now - unconfirmedSince < UNCONFIRMED_MS * 1_000_000) {
-        return Future.succeededFuture(options);
-      }
-      unconfirmedSince = 0;
+      unconfirmed = 0;
       failures = 1;
       retryAt = now;
       log.warn("the database refuses new connections: they back off until it accepts one again");
@@ -103,7 +102,7 @@ public final class ConnectBackoff {
     if (connected) {
       log.info("the database accepts connections again after {} attempts", failures);
       failures = 0;
-      unconfirmedSince = 0;
+      unconfirmed = 0;
       return;
     }
     failures++;

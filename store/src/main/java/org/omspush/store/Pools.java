@@ -51,7 +51,7 @@ public final class Pools {
     NetClientOptions transport = new NetClientOptions()
         .setConnectTimeout(5_000)
         .setTcpKeepAlive(true);
-    ConnectBackoff backoff = new ConnectBackoff(vertx, connect, transport);
+    ConnectBackoff backoff = new ConnectBackoff(vertx, connect, transport, maxSize);
     return PgBuilder.pool()
         .with(pool)
         .with(transport)
