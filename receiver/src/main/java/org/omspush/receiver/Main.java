@@ -23,8 +23,8 @@ public final class Main {
     try {
       return switch (command) {
         case "serve" -> serve();
-        case "demo" -> Demo.run(rest, out);
-        case "pki" -> pki(rest, out, err);
+        case "demo" -> trialOnly("demo", err) ? 2 : Demo.run(rest, out);
+        case "pki" -> trialOnly("pki dev", err) ? 2 : pki(rest, out, err);
         case "cert" -> org.omspush.receiver.cli.CertificateRequestCommand.run(rest, out, err);
         case "doctor" -> org.omspush.receiver.cli.Doctor.run(System.getenv(), out);
         case "secrets" -> org.omspush.receiver.cli.SecretsCommand.run(rest, System.getenv(), out, err);
@@ -45,6 +45,15 @@ public final class Main {
       e.printStackTrace(err);
       return 1;
     }
+  }
+
+  /** True, after one line on {@code err}, when this jar has no ISO stand-in for {@code command}. */
+  private static boolean trialOnly(String command, PrintStream err) {
+    if (TrialParts.isoStandIn()) {
+      return false;
+    }
+    err.println(command + " needs the ISO stand-in and its test PKI, which are " + TrialParts.FULL_JAR);
+    return true;
   }
 
   private static int serve() throws Exception {

@@ -36,6 +36,7 @@ import org.omspush.receiver.push.PushServerOptions;
 import org.omspush.receiver.push.PushVerticle;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.EmbeddedDatabase;
+import org.omspush.store.ServerTls;
 import org.omspush.store.Migrations;
 import org.omspush.store.PayloadStore;
 import org.omspush.store.PayloadTransfers;
@@ -117,7 +118,7 @@ public final class ReceiverApp {
         .compose(id -> vertx.deployVerticle(new org.omspush.receiver.participants.ParticipantsWatch(participants,
             config.certificates().reloadInterval())))
         .compose(id -> vertx.executeBlocking(this::openDatabase))
-        .compose(url -> migrate(url).map(url))
+        .compose(this::migrate)
         .compose(url -> {
           pool = Pools.create(vertx, url, config.dbPoolSize());
           stateGauges = new org.omspush.receiver.ops.StateGauges(vertx, new org.omspush.store.StateCounts(pool), metrics);
@@ -145,7 +146,7 @@ public final class ReceiverApp {
         .onSuccess(v -> {
           pushPort = v.actualPort();
           log.info("push endpoint https://{}:{}{} listening (mutual TLS, TLS 1.2/1.3); allowed push identities: {}",
-              config.pushHost(), pushPort, config.pushPath(), config.pushIdentities().subjects());
+              config.pushHost(), pushPort, config.pushPath(), config.pushIdentities());
         })
         .compose(v -> vertx.deployVerticle(org.omspush.receiver.tls.CertificateWatch.forReceiver(config, metrics,
             m -> v.updateSsl(PushServerOptions.sslOptions(v.options(), m)).compose(x -> sharedWithPayloads(m)))))
@@ -317,21 +318,24 @@ public final class ReceiverApp {
     return embedded.url();
   }
 
-  /** Retries until the database answers: a receiver started before its database becomes ready by itself. */
-  private Future<Void> migrate(DatabaseUrl url) {
-    Promise<Void> done = Promise.promise();
+  /**
+   * Retries until the database answers: a receiver started before its database becomes ready by
+   * itself. Settles sslmode=prefer on the way ({@link ServerTls}); the URL to connect with is the result.
+   */
+  private Future<DatabaseUrl> migrate(DatabaseUrl url) {
+    Promise<DatabaseUrl> done = Promise.promise();
     attemptMigration(url, done, 1);
     return done.future();
   }
 
-  private void attemptMigration(DatabaseUrl url, Promise<Void> done, int attempt) {
+  private void attemptMigration(DatabaseUrl url, Promise<DatabaseUrl> done, int attempt) {
     vertx.executeBlocking(() -> {
       Migrations.migrate(url);
-      return null;
-    }).onSuccess(v -> {
+      return ServerTls.settle(url, java.time.Duration.ofSeconds(5));
+    }).onSuccess(settled -> {
       migrated.set(true);
-      log.info("database migrations applied");
-      done.complete();
+      log.info("database migrations applied; connecting with sslmode={}", settled.sslMode());
+      done.complete(settled);
     }).onFailure(e -> {
       long delay = Math.min(30_000, 1_000L * attempt);
       log.warn("database not ready for migrations (attempt {}): {}; retrying in {} ms", attempt, e.getMessage(), delay);

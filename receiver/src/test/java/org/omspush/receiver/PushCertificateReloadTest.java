@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.isosim.pki.Pem;
-import org.omspush.isosim.push.TlsVersionProbe;
+import org.omspush.receiver.tls.TlsVersionProbe;
 import org.omspush.receiver.tls.TestCertificates;
 import org.omspush.receiver.tls.TestCertificates.Leaf;
 import org.omspush.receiver.tls.TestCertificates.SecretMount;

@@ -25,7 +25,7 @@ import org.omspush.isosim.push.PushResult;
 import org.omspush.isosim.push.PushSigner;
 import org.omspush.isosim.push.Pusher;
 import org.omspush.isosim.push.PusherOptions;
-import org.omspush.isosim.push.TlsVersionProbe;
+import org.omspush.receiver.tls.TlsVersionProbe;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.testing.TestDatabase;
 

@@ -201,6 +201,11 @@ public record DatabaseUrl(
     return new DatabaseUrl(host, port, database, user, password, sslMode, sslRootCert);
   }
 
+  /** The same URL with another sslmode (see {@link ServerTls}). */
+  public DatabaseUrl withSslMode(String mode) {
+    return new DatabaseUrl(host, port, database, user, password, mode, sslRootCert);
+  }
+
   /** The same server and credentials, another database. */
   public DatabaseUrl withDatabase(String otherDatabase) {
     return new DatabaseUrl(host, port, otherDatabase, user, password, sslMode, sslRootCert);

@@ -20,7 +20,9 @@ public final class Pools {
    * at once and is replaced on demand; while the server is down, each request fails fast
    * (connection refused, or the 5 s connect/wait timeouts) with an error the store reports as
    * {@link StoreUnavailableException}, and the first request after the server is back gets a
-   * new connection. Connections are also retired after 30 minutes, so a replica rebalances to a
+   * new connection. While Postgres shuts down or restarts and refuses them, new connections back off ({@link ConnectBackoff}) instead of being opened and failed again
+   * and again. {@code url} should be settled by {@link ServerTls} first: with {@code prefer} the
+   * client leaves a half-open connection behind at each connect. Connections are also retired after 30 minutes, so a replica rebalances to a
    * new primary without a restart. Waiting requests are bounded (64 per connection): beyond
    * that a request fails at once rather than queueing without limit.
    *
@@ -49,10 +51,15 @@ public final class Pools {
     NetClientOptions transport = new NetClientOptions()
         .setConnectTimeout(5_000)
         .setTcpKeepAlive(true);
+    ConnectBackoff backoff = new ConnectBackoff(vertx, connect, transport, maxSize);
     return PgBuilder.pool()
         .with(pool)
         .with(transport)
-        .connectingTo(connect)
+        .connectingTo(backoff.options())
+        .withConnectHandler(conn -> {
+          backoff.connected();
+          conn.close(); // hands it to the pool
+        })
         .using(vertx)
         .build();
   }

@@ -29,7 +29,8 @@ public final class Wakeups implements AutoCloseable {
     this.vertx = vertx;
     this.pool = pool;
     this.subscriber = PgSubscriber.subscriber(vertx, url.connectOptions())
-        .reconnectPolicy(retries -> 1000L);
+        // exponential with jitter while Postgres restarts (the first retry at once: a lost LISTEN is a lost hint)
+        .reconnectPolicy(retries -> ConnectBackoff.delayMillis(retries));
   }
 
   /**

@@ -69,8 +69,8 @@ public final class PusherOptions {
   /**
    * The TLS protocols offered (TLSv1.2 and TLSv1.3 by default). The JDK refuses to offer
    * TLSv1.1 or older while {@code jdk.tls.disabledAlgorithms} lists them (it does by default):
-   * the handshake then fails on this side, before anything is sent. Use {@link TlsVersionProbe}
-   * to see whether a server would accept an old protocol.
+   * the handshake then fails on this side, before anything is sent. The receiver's
+   * {@code TlsVersionProbe} (used by {@code doctor}) shows whether a server would accept an old protocol.
    */
   public PusherOptions tlsProtocols(Set<String> protocols) {
     if (protocols.isEmpty()) {

@@ -27,13 +27,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.isosim.testing.SharedPki;
 import org.omspush.isosim.push.PushSigner.Algorithm;
-import org.omspush.isosim.push.TlsVersionProbe.Outcome;
-import org.omspush.isosim.push.TlsVersionProbe.Version;
 
 /** Pushes against a small mutual-TLS server shaped like the receiver's endpoint. */
 class PusherTest {
@@ -238,51 +234,6 @@ class PusherTest {
       assertThat(received).isEmpty();
     } finally {
       pusher.close();
-    }
-  }
-
-  @ParameterizedTest
-  @EnumSource(value = Version.class, names = {"TLS_1_0", "TLS_1_1"})
-  void server_limited_to_tls_1_2_and_1_3_refuses_older_hellos(Version version) throws Exception {
-    Outcome outcome = TlsVersionProbe.offer("127.0.0.1", server.actualPort(), version,
-        Duration.ofSeconds(5));
-
-    assertThat(outcome.refused()).as(outcome.detail()).isTrue();
-    assertThat(outcome.alert()).as(outcome.detail()).isEqualTo(Outcome.PROTOCOL_VERSION_ALERT);
-  }
-
-  @Test
-  void probe_sees_a_server_accept_tls_1_2() throws Exception {
-    Outcome outcome = TlsVersionProbe.offer("localhost", server.actualPort(), Version.TLS_1_2,
-        Duration.ofSeconds(5));
-
-    assertThat(outcome.accepted()).as(outcome.detail()).isTrue();
-    assertThat(outcome.serverVersion()).isEqualTo(0x0303);
-  }
-
-  @Test
-  void probe_sees_a_server_that_still_speaks_tls_1_1() throws Exception {
-    // A JDK server refuses TLS 1.1 even when it enables it, while jdk.tls.disabledAlgorithms
-    // lists it (the default), and changing that property is global to the JVM. So the probe's
-    // "accepted" path is shown against a fake server that answers ServerHello 0x0302 by hand.
-    try (java.net.ServerSocket fake = new java.net.ServerSocket(0, 1,
-        java.net.InetAddress.getLoopbackAddress())) {
-      Thread answer = new Thread(() -> {
-        try (java.net.Socket socket = fake.accept()) {
-          socket.getInputStream().read(new byte[512]);
-          socket.getOutputStream().write(new byte[] {22, 3, 2, 0, 6, 2, 0, 0, 2, 3, 2});
-          socket.getOutputStream().flush();
-        } catch (java.io.IOException ignored) {
-          // the test fails on its own
-        }
-      });
-      answer.start();
-      Outcome outcome = TlsVersionProbe.offer("127.0.0.1", fake.getLocalPort(), Version.TLS_1_1,
-          Duration.ofSeconds(5));
-      answer.join(5000);
-
-      assertThat(outcome.accepted()).as(outcome.detail()).isTrue();
-      assertThat(outcome.serverVersion()).isEqualTo(0x0302);
     }
   }
 }

@@ -50,16 +50,18 @@ import org.flywaydb.core.api.output.ValidateResult;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.fanout.DestinationGuard;
 import org.omspush.fanout.DestinationRefusedException;
-import org.omspush.isosim.push.TlsVersionProbe;
+import org.omspush.receiver.tls.TlsVersionProbe;
 import org.omspush.receiver.config.ConfigException;
 import org.omspush.receiver.config.IsoConfig;
 import org.omspush.receiver.config.ReceiverConfig;
 import org.omspush.receiver.push.PushServerOptions;
 import org.omspush.receiver.tls.Certificates;
+import org.omspush.receiver.tls.RevocationLists;
 import org.omspush.receiver.tls.TlsFiles;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.Migrations;
 import org.omspush.store.Pools;
+import org.omspush.store.ServerTls;
 import org.omspush.store.fanout.Subscriber;
 import org.omspush.store.fanout.SubscriberStore;
 import org.omspush.store.secrets.SealedSecrets;
@@ -109,6 +111,7 @@ public final class Doctor {
     warnDays = config.certificates().warnDays();
     pushServerCertificate(config);
     clientCas(config);
+    revocationLists(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     try {
       tlsProtocols(vertx, config);
@@ -306,6 +309,31 @@ public final class Doctor {
       expiry("push client CA", first);
     } else {
       expiry("push client CAs (" + cas.size() + ")", first);
+    }
+  }
+
+  /** Each CRL of OMS_TLS_CRL (already parsed and signature-checked with the configuration): its next update. */
+  private void revocationLists(ReceiverConfig config) {
+    List<java.security.cert.X509CRL> crls = config.tls().revocations().crls();
+    if (crls.isEmpty()) {
+      report(Status.OK, "push client CRL", "OMS_TLS_CRL is not set: client certificates are not checked for"
+          + " revocation");
+      return;
+    }
+    for (java.security.cert.X509CRL crl : crls) {
+      int revoked = crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size();
+      String what = crl.getIssuerX500Principal().getName() + " (CRL number " + RevocationLists.number(crl) + ", " + revoked
+          + " revoked)";
+      Double days = RevocationLists.daysToNextUpdate(crl, now);
+      if (days == null) {
+        report(Status.WARN, "push client CRL", what + " names no next update: make sure it is refreshed");
+      } else if (days < 0) {
+        report(Status.WARN, "push client CRL", what + " is past its next update " + crl.getNextUpdate().toInstant()
+            + ": it is still checked, but mount the CA's newer list");
+      } else {
+        report(Status.OK, "push client CRL", what + ", next update " + crl.getNextUpdate().toInstant() + " (in "
+            + String.format(Locale.ROOT, "%.1f", days) + " days)");
+      }
     }
   }
 
@@ -590,7 +618,13 @@ public final class Doctor {
   }
 
   private void subscribers(Vertx vertx, ReceiverConfig config, DatabaseUrl url, SecretKeys keys) {
-    Pool pool = Pools.create(vertx, url, 1);
+    Pool pool;
+    try {
+      pool = Pools.create(vertx, ServerTls.settle(url, TIMEOUT), 1);
+    } catch (IOException e) {
+      report(Status.FAIL, "subscribers", "cannot reach the database: " + e.getMessage());
+      return;
+    }
     List<Subscriber> all;
     try {
       all = await(new SubscriberStore(pool, keys).list());

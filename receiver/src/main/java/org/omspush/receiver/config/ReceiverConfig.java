@@ -77,6 +77,10 @@ public record ReceiverConfig(
         throw new ConfigException("OMS_DATABASE_URL", e.getMessage());
       }
     }
+    if (db == null && !org.omspush.receiver.TrialParts.embeddedPostgres()) {
+      throw new ConfigException("OMS_DATABASE_URL", "not set, and the embedded trial database is "
+          + org.omspush.receiver.TrialParts.FULL_JAR + ": set postgresql://user:password@host:5432/database");
+    }
     String path = s.string("OMS_PUSH_PATH", "/iso/v1/push");
     if (!path.startsWith("/")) {
       throw new ConfigException("OMS_PUSH_PATH", "must start with /, not '" + path + "'");
@@ -84,11 +88,13 @@ public record ReceiverConfig(
     TlsFiles tls = TlsFiles.load(
         s.readableFile("OMS_TLS_CERT", "the receiver's server certificate chain (PEM)"),
         s.readableFile("OMS_TLS_KEY", "the receiver's server private key (PEM, PKCS#8 or PKCS#1)"),
-        s.readableFile("OMS_TLS_CLIENT_CA", "the CA certificates (PEM) whose client certificates may push"));
+        s.readableFile("OMS_TLS_CLIENT_CA", "the CA certificates (PEM) whose client certificates may push"),
+        s.readableFiles("OMS_TLS_CRL"));
     PushIdentities identities;
     try {
       identities = PushIdentities.parse(s.required("OMS_PUSH_ALLOWED_SUBJECTS",
-          "the subject DNs of the ISO's push certificates (RFC 2253, separated by ;)"));
+          "the ISO's push certificates: subject DNs (RFC 2253, separated by ;), each optionally"
+              + " |issuer=DN, or sha256:PIN of the public key"));
     } catch (IllegalArgumentException e) {
       throw new ConfigException("OMS_PUSH_ALLOWED_SUBJECTS", e.getMessage());
     }

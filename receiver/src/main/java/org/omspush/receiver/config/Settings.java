@@ -108,9 +108,24 @@ final class Settings {
     return p;
   }
 
+  /** Files separated by commas, each readable now; none when the setting is unset or empty. */
+  java.util.List<Path> readableFiles(String name) {
+    String v = string(name, "");
+    java.util.List<Path> out = new java.util.ArrayList<>();
+    for (String part : v.split(",")) {
+      if (!part.isBlank()) {
+        out.add(readable(name, Path.of(part.strip())));
+      }
+    }
+    return out;
+  }
+
   /** A file that must exist and be readable now, not at the first request. */
   Path readableFile(String name, String what) {
-    Path p = Path.of(required(name, what));
+    return readable(name, Path.of(required(name, what)));
+  }
+
+  private static Path readable(String name, Path p) {
     if (!Files.isRegularFile(p)) {
       throw new ConfigException(name, "no such file: " + p);
     }

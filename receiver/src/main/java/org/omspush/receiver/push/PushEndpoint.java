@@ -65,6 +65,7 @@ public final class PushEndpoint {
   private final Timer ackLatency;
   private final java.util.function.Consumer<VerifiedPush> afterCommit;
   private final ServiceDescription description = new ServiceDescription();
+  private final HandshakeFailures handshakeFailures;
 
   public PushEndpoint(Vertx vertx, String path, Participants participants, PushIdentities identities,
       PushReader reader, PushStore store, WorkerExecutor verifiers, InflightBudget budget, PushLimits limits,
@@ -82,6 +83,7 @@ public final class PushEndpoint {
     this.budget = budget;
     this.maxBodyBytes = maxBodyBytes;
     this.metrics = metrics;
+    this.handshakeFailures = new HandshakeFailures(metrics);
     this.ackLatency = Timer.builder("oms.push.ack.latency")
         .description("Time from request to acknowledgement of a stored push")
         .publishPercentileHistogram()
@@ -93,6 +95,11 @@ public final class PushEndpoint {
         .description("In-flight memory budget reserved by pushes being read, verified or stored")
         .baseUnit("bytes")
         .register(metrics);
+  }
+
+  /** A connection that failed before its first request (the TLS handshake: untrusted, revoked). */
+  public void connectionFailed(Throwable e) {
+    handshakeFailures.failed(e);
   }
 
   /**

@@ -47,16 +47,21 @@ public final class PushServerOptions {
         .setMaxHeaderSize(16 * 1024)
         .setUseAlpn(false);
     CIPHER_SUITES.forEach(o::addEnabledCipherSuite);
+    // a revoked client certificate fails the handshake (HandshakeFailures counts it)
+    tls.crls().forEach(p -> o.addCrlPath(p.toString()));
     return o;
   }
 
   /**
    * The same TLS settings as {@code base} (protocols, suites, client authentication) with the
-   * certificate, key and client CAs of {@code m}, given as bytes so the server gets exactly the
-   * set that was checked: for swapping certificates into a running server.
+   * certificate, key, client CAs and revocation lists of {@code m}, given as bytes so the server
+   * gets exactly the set that was checked: for swapping certificates into a running server.
    */
   public static ServerSSLOptions sslOptions(HttpServerOptions base, TlsMaterial m) {
-    return base.getSslOptions().copy()
+    ServerSSLOptions ssl = base.getSslOptions().copy();
+    ssl.getCrlPaths().clear();
+    m.revocations().files().forEach(f -> ssl.addCrlValue(Buffer.buffer(f)));
+    return ssl
         .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(m.certPem()))
             .addKeyValue(Buffer.buffer(m.keyPem())))
         .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(m.clientCaPem())));

@@ -78,7 +78,8 @@ public final class PushVerticle extends VerticleBase {
   public Future<?> start() {
     server = vertx.createHttpServer(options)
         .connectionHandler(this::onConnection)
-        .requestHandler(this::onRequest);
+        .requestHandler(this::onRequest)
+        .exceptionHandler(endpoint::connectionFailed);
     return server.listen();
   }
 

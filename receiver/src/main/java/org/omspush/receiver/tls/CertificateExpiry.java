@@ -2,6 +2,7 @@ package org.omspush.receiver.tls;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -27,7 +28,11 @@ public final class CertificateExpiry {
   private final Clock clock;
   private final Map<String, List<Tracked>> byRole = new LinkedHashMap<>();
 
+  private final Map<String, List<TrackedList>> listsByRole = new LinkedHashMap<>();
+
   private record Tracked(X509Certificate certificate, Gauge gauge) {}
+
+  private record TrackedList(X509CRL crl, Gauge gauge) {}
 
   public CertificateExpiry(MeterRegistry registry, int warnDays, Clock clock) {
     this.registry = registry;
@@ -54,9 +59,45 @@ public final class CertificateExpiry {
     now.forEach(t -> report(role, t.certificate()));
   }
 
-  /** Logs every certificate that expires soon or has expired; run daily so the warning repeats. */
+  /**
+   * Replaces the revocation lists shown for {@code role}: the gauge is the days until each list's
+   * nextUpdate (a list without one has no gauge). A list past it is still used (it still names
+   * what it revoked) and logged at ERROR: the CA publishes a newer one that should be mounted.
+   */
+  public synchronized void trackRevocations(String role, List<X509CRL> crls) {
+    for (TrackedList old : listsByRole.getOrDefault(role, List.of())) {
+      if (old.gauge() != null) {
+        registry.remove(old.gauge());
+      }
+    }
+    List<TrackedList> now = new ArrayList<>();
+    for (X509CRL crl : crls) {
+      Gauge g = crl.getNextUpdate() == null ? null
+          : Gauge.builder(METRIC, crl, x -> RevocationLists.daysToNextUpdate(x, clock.instant()))
+              .description("Days until the certificate expires (negative once expired)")
+              .tag("certificate", role)
+              .tag("subject", crl.getIssuerX500Principal().getName())
+              .tag("serial", RevocationLists.number(crl))
+              .register(registry);
+      now.add(new TrackedList(crl, g));
+    }
+    listsByRole.put(role, now);
+    now.forEach(t -> report(role, t.crl()));
+  }
+
+  /** Logs every certificate that expires soon or has expired, and every CRL past its nextUpdate; run daily. */
   public synchronized void reportAll() {
     byRole.forEach((role, list) -> list.forEach(t -> report(role, t.certificate())));
+    listsByRole.forEach((role, list) -> list.forEach(t -> report(role, t.crl())));
+  }
+
+  private void report(String role, X509CRL crl) {
+    Double days = RevocationLists.daysToNextUpdate(crl, clock.instant());
+    if (days != null && days < 0) {
+      log.error("{} of {} (number {}) is past its next update {}: it is still checked, but mount the CA's newer"
+          + " list", role, crl.getIssuerX500Principal().getName(), RevocationLists.number(crl),
+          crl.getNextUpdate().toInstant());
+    }
   }
 
   public int warnDays() {

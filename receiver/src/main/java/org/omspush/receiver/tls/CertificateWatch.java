@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads the push server's certificate, key and client CAs when their files change, without a
+ * Reloads the push server's certificate, key, client CAs and CRLs when their files change, without a
  * restart. Kubernetes updates a mounted Secret by swapping a {@code ..data} symlink, which file
  * events do not report reliably through symlinks, so the files' contents are hashed every
  * interval instead. A changed set is checked (it parses, the key belongs to the certificate, the
@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CertificateWatch extends VerticleBase {
   public static final String ROLE = "push-server";
+  /** The push port's client CRLs on {@code oms_certificate_expiry_days}: days to their nextUpdate. */
+  public static final String CRL_ROLE = "push-client-crl";
   private static final Logger log = LoggerFactory.getLogger(CertificateWatch.class);
   private static final Duration EXPIRY_REPORT_INTERVAL = Duration.ofDays(1);
 
@@ -90,6 +92,7 @@ public final class CertificateWatch extends VerticleBase {
       expiry.track(ROLE, List.of(tls.serverChain().get(0)));
       expiry.track(ROLE + "-chain", tls.serverChain().subList(1, tls.serverChain().size()));
       expiry.track("push-client-ca", tls.clientCas());
+      expiry.trackRevocations(CRL_ROLE, tls.revocations().crls());
       IsoConfig iso = config.iso();
       if (iso != null) {
         for (int i = 0; i < iso.identities().size(); i++) {
@@ -191,14 +194,14 @@ public final class CertificateWatch extends VerticleBase {
     return vertx.executeBlocking(() -> {
       initial.run();
       lookAtRestartOnly();
-      return TlsMaterial.hashOf(files.certChain(), files.key(), files.clientCa());
+      return TlsMaterial.hashOf(files.certChain(), files.key(), files.clientCa(), files.crls());
     })
         .onSuccess(h -> {
           current = h;
           pollTimer = vertx.setPeriodic(interval.toMillis(), t -> poll());
           reportTimer = vertx.setPeriodic(EXPIRY_REPORT_INTERVAL.toMillis(), t -> expiry.reportAll());
-          log.info("watching {}, {} and {} for changes every {} ms", files.certChain(), files.key(), files.clientCa(),
-              interval.toMillis());
+          log.info("watching {}, {}, {} and the CRLs {} for changes every {} ms", files.certChain(), files.key(),
+              files.clientCa(), files.crls(), interval.toMillis());
         });
   }
 
@@ -232,19 +235,21 @@ public final class CertificateWatch extends VerticleBase {
 
   private Look look(String known) {
     byte[][] bytes;
+    List<byte[]> crls;
     try {
       bytes = new byte[][] {
           java.nio.file.Files.readAllBytes(files.certChain()),
           java.nio.file.Files.readAllBytes(files.key()),
           java.nio.file.Files.readAllBytes(files.clientCa())};
+      crls = RevocationLists.read(files.crls());
     } catch (IOException e) {
       return new Bad("unreadable:" + e, "cannot read the files: " + e);
     }
     try {
-      TlsMaterial m = TlsMaterial.of(bytes[0], bytes[1], bytes[2], clock.instant());
+      TlsMaterial m = TlsMaterial.of(bytes[0], bytes[1], bytes[2], files.crls(), crls, clock.instant());
       return m.hash().equals(known) ? new Unchanged() : new Changed(m);
     } catch (TlsMaterial.Invalid e) {
-      String hash = TlsMaterial.hash(bytes[0], bytes[1], bytes[2]);
+      String hash = TlsMaterial.hash(bytes[0], bytes[1], bytes[2], crls);
       return hash.equals(known) ? new Unchanged() : new Bad(hash, e.getMessage());
     }
   }
@@ -268,13 +273,14 @@ public final class CertificateWatch extends VerticleBase {
       failing.set(0);
       applied.increment();
       var c = m.certificate();
-      log.info("{} certificate reloaded: {} (serial {}, valid until {}, SHA-256 {})", role,
+      log.info("{} certificate reloaded: {} (serial {}, valid until {}, SHA-256 {}); {} CRLs", role,
           c.getSubjectX500Principal().getName(), c.getSerialNumber().toString(16), c.getNotAfter().toInstant(),
-          Certificates.fingerprint(c));
+          Certificates.fingerprint(c), m.revocations().crls().size());
       expiry.track(role, List.of(c));
       expiry.track(role + "-chain", m.chain().subList(1, m.chain().size()));
       if (role.equals(ROLE)) {
         expiry.track("push-client-ca", m.clientCas());
+        expiry.trackRevocations(CRL_ROLE, m.revocations().crls());
       }
       return null;
     }).recover(e -> {

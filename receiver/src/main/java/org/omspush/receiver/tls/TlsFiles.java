@@ -15,10 +15,15 @@ import org.omspush.receiver.config.ConfigException;
  * The receiver's TLS material as files, checked at start-up so that a wrong mount is one clear
  * line, not a handshake failure at the first push.
  */
-public record TlsFiles(Path certChain, Path key, Path clientCa, List<X509Certificate> serverChain,
-    List<X509Certificate> clientCas) {
+public record TlsFiles(Path certChain, Path key, Path clientCa, List<Path> crls, List<X509Certificate> serverChain,
+    List<X509Certificate> clientCas, RevocationLists revocations) {
 
   public static TlsFiles load(Path cert, Path key, Path clientCa) {
+    return load(cert, key, clientCa, List.of());
+  }
+
+  /** @param crls the files of {@code OMS_TLS_CRL}, each checked against the client CAs */
+  public static TlsFiles load(Path cert, Path key, Path clientCa, List<Path> crls) {
     List<X509Certificate> chain = certificates("OMS_TLS_CERT", cert);
     List<X509Certificate> cas = certificates("OMS_TLS_CLIENT_CA", clientCa);
     String keyText;
@@ -33,7 +38,16 @@ public record TlsFiles(Path certChain, Path key, Path clientCa, List<X509Certifi
     if (keyText.contains("ENCRYPTED PRIVATE KEY")) {
       throw new ConfigException("OMS_TLS_KEY", key + " is encrypted; mount it unencrypted from a Secret");
     }
-    return new TlsFiles(cert, key, clientCa, chain, cas);
+    RevocationLists revocations;
+    try {
+      revocations = RevocationLists.of(crls, RevocationLists.read(crls), cas);
+    } catch (IOException e) {
+      throw new ConfigException(RevocationLists.SETTING, "cannot read " + e.getMessage());
+    } catch (TlsMaterial.Invalid e) {
+      throw new ConfigException(RevocationLists.SETTING, e.getMessage()
+          .substring(RevocationLists.SETTING.length() + 1));
+    }
+    return new TlsFiles(cert, key, clientCa, List.copyOf(crls), chain, cas, revocations);
   }
 
   public static List<X509Certificate> certificates(String setting, Path file) {

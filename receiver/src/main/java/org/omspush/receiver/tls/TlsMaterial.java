@@ -10,11 +10,11 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The push server's certificate chain, key and client CAs as read from their files at one
- * moment, checked, with a hash of their bytes to tell whether the files changed since.
+ * The push server's certificate chain, key, client CAs and revocation lists as read from their
+ * files at one moment, checked, with a hash of their bytes to tell whether the files changed since.
  */
 public record TlsMaterial(byte[] certPem, byte[] keyPem, byte[] clientCaPem, List<X509Certificate> chain,
-    PrivateKey key, List<X509Certificate> clientCas, String hash) {
+    PrivateKey key, List<X509Certificate> clientCas, RevocationLists revocations, String hash) {
 
   /** The files hold a set that must not be served; the reason says what to fix. */
   public static final class Invalid extends Exception {
@@ -23,9 +23,10 @@ public record TlsMaterial(byte[] certPem, byte[] keyPem, byte[] clientCaPem, Lis
     }
   }
 
-  /** The hash of the three files' bytes (following symlinks), without parsing them. Blocks (file I/O). */
-  public static String hashOf(Path cert, Path key, Path clientCa) throws IOException {
-    return hash(Files.readAllBytes(cert), Files.readAllBytes(key), Files.readAllBytes(clientCa));
+  /** The hash of the files' bytes (following symlinks), without parsing them. Blocks (file I/O). */
+  public static String hashOf(Path cert, Path key, Path clientCa, List<Path> crls) throws IOException {
+    return hash(Files.readAllBytes(cert), Files.readAllBytes(key), Files.readAllBytes(clientCa),
+        RevocationLists.read(crls));
   }
 
   /** Reads and checks the three files. Blocks (file I/O). */
@@ -49,6 +50,12 @@ public record TlsMaterial(byte[] certPem, byte[] keyPem, byte[] clientCaPem, Lis
    * break every handshake.
    */
   public static TlsMaterial of(byte[] certPem, byte[] keyPem, byte[] clientCaPem, Instant now) throws Invalid {
+    return of(certPem, keyPem, clientCaPem, List.of(), List.of(), now);
+  }
+
+  /** As above, with the revocation lists (each signed by one of the client CAs). */
+  public static TlsMaterial of(byte[] certPem, byte[] keyPem, byte[] clientCaPem, List<Path> crlPaths,
+      List<byte[]> crlFiles, Instant now) throws Invalid {
     List<X509Certificate> chain;
     List<X509Certificate> cas;
     PrivateKey key;
@@ -81,8 +88,9 @@ public record TlsMaterial(byte[] certPem, byte[] keyPem, byte[] clientCaPem, Lis
       throw new Invalid("the certificate " + leaf.getSubjectX500Principal().getName() + " expired on "
           + leaf.getNotAfter().toInstant());
     }
-    return new TlsMaterial(certPem, keyPem, clientCaPem, List.copyOf(chain), key, List.copyOf(cas),
-        hash(certPem, keyPem, clientCaPem));
+    RevocationLists revocations = RevocationLists.of(crlPaths, crlFiles, cas);
+    return new TlsMaterial(certPem, keyPem, clientCaPem, List.copyOf(chain), key, List.copyOf(cas), revocations,
+        hash(certPem, keyPem, clientCaPem, crlFiles));
   }
 
   public X509Certificate certificate() {
@@ -91,9 +99,16 @@ public record TlsMaterial(byte[] certPem, byte[] keyPem, byte[] clientCaPem, Lis
 
   /** SHA-256 over the three files' bytes. */
   public static String hash(byte[] cert, byte[] key, byte[] ca) {
+    return hash(cert, key, ca, List.of());
+  }
+
+  /** SHA-256 over the files' bytes, revocation lists included. */
+  public static String hash(byte[] cert, byte[] key, byte[] ca, List<byte[]> crls) {
+    List<byte[]> parts = new java.util.ArrayList<>(List.of(cert, key, ca));
+    parts.addAll(crls);
     try {
       java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-      for (byte[] part : new byte[][] {cert, key, ca}) {
+      for (byte[] part : parts) {
         // length-prefixed, so that bytes moving from one file to the next change the hash
         d.update(java.nio.ByteBuffer.allocate(4).putInt(part.length).array());
         d.update(part);

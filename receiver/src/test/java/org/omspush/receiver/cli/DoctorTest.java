@@ -8,7 +8,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -22,6 +26,7 @@ import org.omspush.isosim.server.IsoSim;
 import org.omspush.isosim.server.IsoSimOptions;
 import org.omspush.receiver.DevEnvironment;
 import org.omspush.receiver.tls.Certificates;
+import org.omspush.receiver.tls.TestCertificates;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.testing.TestDatabase;
 
@@ -242,5 +247,38 @@ class DoctorTest {
     Run r = doctor(env);
     assertThat(r.status()).isEqualTo(1);
     assertThat(r.line("configuration")).startsWith("FAIL").contains("OMS_TLS_CERT");
+  }
+
+  @Test
+  void each_crl_is_reported_with_its_next_update_and_a_stale_one_warns() throws Exception {
+    DevPki.Credential ca = pki.isoIssuingCa();
+    Instant nextWeek = Instant.now().plus(Duration.ofDays(7));
+    Path fresh = Files.write(dir.resolve("fresh.crl.pem"), TestCertificates.crl(ca, ca, nextWeek, 7,
+        pki.expiredPushClient().certificate()));
+    Path stale = Files.write(dir.resolve("stale.crl.pem"), TestCertificates.crl(ca, ca,
+        Instant.now().minusSeconds(60), 6));
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_TLS_CRL", fresh.toString());
+    Run r = doctor(env);
+    assertThat(r.status()).as(r.output()).isZero();
+    assertThat(r.line("push client CRL")).startsWith("OK").contains(ca.subject().getName())
+        .contains("CRL number 7, 1 revoked").contains("next update " + nextWeek.truncatedTo(ChronoUnit.SECONDS));
+
+    env.put("OMS_TLS_CRL", fresh + "," + stale);
+    r = doctor(env);
+    assertThat(r.output().lines().filter(l -> l.contains("push client CRL"))).hasSize(2);
+    assertThat(r.output()).containsPattern("WARN +push client CRL +.*CRL number 6.* is past its next update");
+  }
+
+  @Test
+  void a_crl_not_signed_by_a_client_ca_fails_the_configuration() throws Exception {
+    Path forged = Files.write(dir.resolve("forged.crl.pem"), TestCertificates.crl(pki.isoIssuingCa(), pki.rogueCa(),
+        Instant.now().plus(Duration.ofDays(7)), 1));
+    Map<String, String> env = goodEnvironment();
+    env.put("OMS_TLS_CRL", forged.toString());
+    Run r = doctor(env);
+    assertThat(r.status()).isEqualTo(1);
+    assertThat(r.line("configuration")).startsWith("FAIL").contains("OMS_TLS_CRL").contains(forged.toString())
+        .contains("not signed by any CA of OMS_TLS_CLIENT_CA");
   }
 }

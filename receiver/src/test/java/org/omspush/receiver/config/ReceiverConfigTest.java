@@ -145,6 +145,17 @@ class ReceiverConfigTest {
   }
 
   @Test
+  void a_crl_file_that_is_missing_or_not_a_crl_names_the_setting_and_the_file() throws Exception {
+    Map<String, String> env = env();
+    env.put("OMS_TLS_CRL", dir.resolve("nope.crl").toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_TLS_CRL: no such file");
+
+    Path notCrl = Files.writeString(dir.resolve("garbage.crl"), "hello");
+    env.put("OMS_TLS_CRL", notCrl.toString());
+    assertThat(failure(env)).hasMessageStartingWith("OMS_TLS_CRL: " + notCrl + " is not a CRL (PEM or DER)");
+  }
+
+  @Test
   void bad_numbers_and_booleans_name_the_setting() {
     Map<String, String> env = env();
     env.put("OMS_PUSH_PORT", "eighty");

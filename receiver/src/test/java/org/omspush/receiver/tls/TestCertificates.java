@@ -19,12 +19,19 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import javax.security.auth.x500.X500Principal;
+import java.security.cert.X509CRL;
+import java.util.Base64;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.X509v2CRLBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -68,6 +75,34 @@ public final class TestCertificates {
     X509Certificate c = new JcaX509CertificateConverter().getCertificate(
         b.build(new JcaContentSignerBuilder("SHA256withRSA").build(ca.privateKey())));
     return new Leaf(List.of(c, ca.certificate()), kp);
+  }
+
+  /** The leaf written to {@code dir} as a credential that a pusher can present and sign with. */
+  public static DevPki.Credential credential(Leaf leaf, Path dir, String name) throws IOException {
+    Files.createDirectories(dir);
+    Path cert = dir.resolve(name + ".pem");
+    Path key = dir.resolve(name + "-key.pem");
+    leaf.write(cert, key);
+    return new DevPki.Credential(cert, key, leaf.chain(), leaf.keyPair().getPrivate());
+  }
+
+  /**
+   * A CRL of {@code ca}, in PEM, valid from an hour ago until {@code nextUpdate}, that revokes
+   * {@code revoked}; signed with the CA's key (or with {@code signer}'s, to forge one).
+   */
+  public static byte[] crl(DevPki.Credential ca, DevPki.Credential signer, Instant nextUpdate, long number,
+      X509Certificate... revoked) throws Exception {
+    Instant now = Instant.now();
+    var b = new X509v2CRLBuilder(X500Name.getInstance(ca.subject().getEncoded()), Date.from(now.minusSeconds(3600)));
+    b.setNextUpdate(Date.from(nextUpdate));
+    b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(number)));
+    for (X509Certificate c : revoked) {
+      b.addCRLEntry(c.getSerialNumber(), Date.from(now.minusSeconds(60)), CRLReason.keyCompromise);
+    }
+    X509CRL crl = new JcaX509CRLConverter().getCRL(
+        b.build(new JcaContentSignerBuilder("SHA256withRSA").build(signer.privateKey())));
+    return ("-----BEGIN X509 CRL-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(crl.getEncoded())
+        + "\n-----END X509 CRL-----\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   }
 
   /**

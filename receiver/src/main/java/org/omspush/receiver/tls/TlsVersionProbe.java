@@ -1,4 +1,4 @@
-package org.omspush.isosim.push;
+package org.omspush.receiver.tls;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
