@@ -9,9 +9,26 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class DemoTest {
+  private static final ch.qos.logback.classic.Logger ROOT =
+      (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  private ch.qos.logback.classic.Level levelBefore;
+
+  // The demo quietens the root logger for its own output; the tests that run after it in this JVM
+  // capture WARN lines, so it is given back.
+  @BeforeEach
+  void keepLogLevel() {
+    levelBefore = ROOT.getLevel();
+  }
+
+  @AfterEach
+  void restoreLogLevel() {
+    ROOT.setLevel(levelBefore);
+  }
 
   @Test
   void options_are_parsed() {

@@ -13,7 +13,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,6 +31,8 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +46,10 @@ import org.omspush.isosim.server.RetrieveService;
 import org.omspush.isosim.state.Documents;
 import org.omspush.isosim.state.OutageVersion;
 import org.omspush.store.DatabaseUrl;
+import org.omspush.store.secrets.SealedColumn;
+import org.omspush.store.secrets.SealedValue;
+import org.omspush.store.secrets.SealingKey;
+import org.omspush.store.secrets.SecretKeys;
 import org.omspush.store.testing.TestDatabase;
 
 /**
@@ -115,6 +123,8 @@ class LargeDocumentsTest {
     env.put("OMS_PUSH_PORT", String.valueOf(pushPort));
     env.put("OMS_OPS_PORT", String.valueOf(opsPort));
     env.put("OMS_ADMIN_PORT", String.valueOf(adminPort));
+    int payloadPort = freeLoopbackPort();
+    env.put("OMS_PAYLOAD_PORT", String.valueOf(payloadPort));
     Path gcLog = dir.resolve("gc.log");
     receiver = ReceiverProcesses.ReceiverProcess.start("receiver-256m", env, dir.resolve("receiver.log"), pushPort,
         opsPort, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-Xlog:gc:file=" + gcLog));
@@ -126,11 +136,13 @@ class LargeDocumentsTest {
     eventually("the first three documents redeemed", () -> redeemed(db) == 3);
 
     // Three more at once, while ten downloads of the first three run.
-    PayloadLinks links = new PayloadLinks(sharedKey(db), Duration.ofHours(1), () -> "http://127.0.0.1:" + adminPort);
+    PayloadLinks links = new PayloadLinks(sharedKey(db, Path.of(env.get("OMS_SECRETS_KEY_FILE"))), Duration.ofHours(1),
+        () -> "https://localhost:" + payloadPort);
     List<Long> stored = TestDatabase.rows(db, "SELECT payload_id FROM claim WHERE state = 'REDEEMED' ORDER BY id")
         .stream().map(r -> ((Number) r.get("payload_id")).longValue()).toList();
     downloads = Executors.newFixedThreadPool(10);
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+        .sslContext(trusting(pki.serverCa().certificate())).build();
     List<Future<String>> downloaded = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       String url = links.url(stored.get(i % stored.size()), Instant.now());
@@ -214,9 +226,25 @@ class LargeDocumentsTest {
     }
   }
 
-  private static byte[] sharedKey(DatabaseUrl db) {
-    return (byte[]) TestDatabase.rows(db, "SELECT key FROM fanout_key WHERE name = ?", PayloadLinks.KEY_NAME)
-        .get(0).get("key");
+  /** The payload-link key as the receiver sealed it, opened with the receiver's key file. */
+  private static byte[] sharedKey(DatabaseUrl db, Path keyFile) throws Exception {
+    var row = TestDatabase.rows(db, "SELECT key_sealed, sealing_key_id FROM fanout_key WHERE name = ?",
+        PayloadLinks.KEY_NAME).get(0);
+    SecretKeys keys = SecretKeys.of(SealingKey.parse(Files.readString(keyFile).strip()));
+    return keys.open(new SealedValue((String) row.get("sealing_key_id"), (byte[]) row.get("key_sealed")),
+        SealedColumn.SHARED_KEY.place(PayloadLinks.KEY_NAME));
+  }
+
+  /** Downloads trust the test PKI's server CA, as the demo's subscribers do. */
+  private static SSLContext trusting(X509Certificate ca) throws Exception {
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null, null);
+    trust.setCertificateEntry("server-ca", ca);
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    return ctx;
   }
 
   private static long redeemed(DatabaseUrl db) {

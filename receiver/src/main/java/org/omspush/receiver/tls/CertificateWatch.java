@@ -118,7 +118,8 @@ public final class CertificateWatch extends VerticleBase {
   public static CertificateWatch forPayloadListener(java.nio.file.Path cert, java.nio.file.Path key,
       CertificateSettings settings, MeterRegistry registry, Function<TlsMaterial, Future<?>> apply) {
     CertificateExpiry expiry = new CertificateExpiry(registry, settings.warnDays(), Clock.systemUTC());
-    TlsFiles files = new TlsFiles(cert, key, cert, TlsFiles.certificates("OMS_PAYLOAD_TLS_CERT", cert), List.of());
+    TlsFiles files = new TlsFiles(cert, key, cert, List.of(), TlsFiles.certificates("OMS_PAYLOAD_TLS_CERT", cert),
+        List.of(), RevocationLists.NONE);
     CertificateWatch w = new CertificateWatch(PAYLOAD_ROLE, files, settings.reloadInterval(), apply, expiry, registry,
         Clock.systemUTC());
     w.initial = () -> {
