@@ -4,10 +4,13 @@ package org.omspush.store;
 final class EventsSql {
   private EventsSql() {}
 
-  /** A delivery as operators see it (d: delivery, e: its event, s: its subscriber); the response cut to an excerpt. */
+  /**
+   * A delivery as operators see it (d: delivery, e: its event, s: its subscriber); last_response
+   * is already an excerpt (the fan-out keeps the first 2 KB of an answer).
+   */
   static final String DELIVERY_COLUMNS = """
       d.id, d.event_id, e.outage_version, d.subscriber_id, s.url AS subscriber_url, d.state, d.attempts,
-      d.last_status, d.last_error, left(d.last_response, 500) AS response_excerpt, d.next_attempt_at, d.created_at,
+      d.last_status, d.last_error, d.last_response AS response_excerpt, d.next_attempt_at, d.created_at,
       d.updated_at, d.delivered_at
       """;
 
