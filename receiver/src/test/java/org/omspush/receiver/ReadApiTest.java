@@ -312,10 +312,11 @@ class ReadApiTest {
     assertProblem("/api/v1/outages?limit=1&limit=2", 400, "limit is given more than once");
     assertProblem("/api/v1/market-events?since=2026-13-01", 400, "since must be an RFC 3339 time");
     assertProblem("/api/v1/market-events?status=x", 400, "unknown parameter 'status'");
-    String outageCursor = get("/api/v1/outages?limit=1").getString("nextCursor");
-    if (outageCursor != null) {
-      assertProblem("/api/v1/market-events?cursor=" + outageCursor, 400, "cursor");
-    }
+    String prefix = unique("CURSOR");
+    pushOutage(prefix + "-1");
+    pushOutage(prefix + "-2");
+    String outageCursor = get("/api/v1/outages?limit=1&q=" + prefix).getString("nextCursor");
+    assertProblem("/api/v1/market-events?cursor=" + outageCursor, 400, "cursor is not one this listing handed out");
   }
 
   @Test
