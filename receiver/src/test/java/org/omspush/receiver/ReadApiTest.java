@@ -240,6 +240,8 @@ class ReadApiTest {
         .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofByteArray());
     assertThat(document.statusCode()).isEqualTo(200);
     assertThat(document.headers().firstValue("content-type").orElse("")).contains("xml");
+    assertThat(document.headers().firstValue("cache-control")).as("an operator's copy is not cached")
+        .hasValue("private, no-store");
     String payloadId = href.substring(href.lastIndexOf('/') + 1);
     assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(document.body())))
         .isEqualTo(TestDatabase.rows(db, "SELECT sha256 FROM payload WHERE id = ?", Long.parseLong(payloadId))
