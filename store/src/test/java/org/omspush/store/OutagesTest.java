@@ -84,7 +84,8 @@ class OutagesTest {
     push("default", "TX-9", 1);
     TestDatabase.execute(db, "UPDATE outage SET outage_type = 'TRANSMISSION' WHERE outage_mrid = 'TX-9'");
     TestDatabase.execute(db, "UPDATE claim SET status = 'CANCELLED' WHERE outage_mrid = 'OUT-Apple'");
-    TestDatabase.execute(db, "UPDATE outage SET updated_at = now() - interval '2 days' WHERE outage_mrid = 'OUT-apricot'");
+    TestDatabase.execute(db,
+        "UPDATE outage SET updated_at = now() - interval '2 days' WHERE outage_mrid = 'OUT-apricot'");
     Outages outages = new Outages(pool);
 
     assertThat(mrids(await(outages.list(new Outages.Query("SC_2", null, null, null, null, null, 50)))))

@@ -42,9 +42,9 @@ class ReadPlansTest {
         + "c.outage_mrid, now(), c.outage_mrid, c.version, '{}', c.id, c.inbound_message_id FROM claim c "
         + "WHERE c.state = 'REDEEMED'");
     TestDatabase.execute(db, "INSERT INTO market_event (participant, inbound_message_id, event_id, event_type, market, "
-        + "trade_date, event_time, fanout_state, created_at) SELECT m.participant, m.id, 'EV-' || m.id, 'MARKET_CLOSED', "
-        + "'DAM', current_date, now(), 'READY', now() - m.id * interval '1 second' FROM inbound_message m "
-        + "WHERE m.message_id LIKE 'm-%-1'");
+        + "trade_date, event_time, fanout_state, created_at) SELECT m.participant, m.id, 'EV-' || m.id, "
+        + "'MARKET_CLOSED', 'DAM', current_date, now(), 'READY', now() - m.id * interval '1 second' "
+        + "FROM inbound_message m WHERE m.message_id LIKE 'm-%-1'");
     TestDatabase.execute(db, "ANALYZE");
   }
 

@@ -23,7 +23,8 @@ import org.omspush.store.ParticipantKey;
  * a failure goes to the admin router's error handler (problem details).
  *
  * <pre>
- * GET /api/v1/outages                      ?participant=&amp;status=&amp;type=&amp;changedSince=&amp;q=&amp;limit=&amp;cursor=
+ * GET /api/v1/outages                      ?participant=&amp;status=&amp;type=&amp;changedSince=&amp;q=
+ *                                          &amp;limit=&amp;cursor=
  * GET /api/v1/outages/{participant}/{mRID} versions, claims, documents, deliveries per subscriber
  * GET /api/v1/market-events                ?participant=&amp;market=&amp;since=&amp;limit=&amp;cursor=
  * GET /api/v1/events/{id}/deliveries
@@ -65,7 +66,7 @@ public final class ReadApi {
   private void history(RoutingContext ctx) {
     String participant = ctx.pathParam("participant");
     String mrid = ctx.pathParam("mrid");
-    Future<Outages.History> found = ParticipantKey.isValid(participant) && mrid.length() <= 40
+    Future<Outages.History> found = ParticipantKey.isValid(participant) && mrid.length() <= ReadParameters.MRID_MAX
         ? outages.history(participant, mrid) : Future.succeededFuture(null);
     reply(ctx, found, h -> {
       if (h == null) {

@@ -22,7 +22,7 @@ import org.omspush.store.Outages;
 final class ReadParameters {
   static final int LIMIT_DEFAULT = 50;
   static final int LIMIT_MAX = 500;
-  private static final int MRID_MAX = 40;
+  static final int MRID_MAX = 40;
   private static final int TEXT_MAX = 64;
   private static final String OUTAGES = "outages";
   private static final String MARKET_EVENTS = "market-events";
