@@ -24,6 +24,7 @@ import org.omspush.store.secrets.SecretKeys;
  */
 public final class Fanout {
   private final Vertx vertx;
+  private final Pool pool;
   private final FanoutSettings settings;
   private final DeliveryStore deliveries;
   private final SubscriberHttp http;
@@ -40,6 +41,7 @@ public final class Fanout {
   private Fanout(Vertx vertx, Pool pool, PgConnectOptions listenTo, FanoutSettings settings, MeterRegistry registry,
       SecretKeys secrets, byte[] key, Clock clock) {
     this.vertx = vertx;
+    this.pool = pool;
     this.settings = settings;
     this.listenTo = listenTo;
     this.clock = clock;
@@ -94,6 +96,11 @@ public final class Fanout {
 
   public PayloadDownloads payloadDownloads() {
     return new PayloadDownloads(links, payloads, transfers.get(), clock);
+  }
+
+  /** The database the fan-out works in; the admin API's listings read it too. */
+  public Pool pool() {
+    return pool;
   }
 
   public PayloadLinks payloadLinks() {

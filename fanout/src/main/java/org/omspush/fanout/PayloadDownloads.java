@@ -69,6 +69,18 @@ public final class PayloadDownloads implements Handler<RoutingContext> {
       return;
     }
     long left = Math.max(0, Long.parseLong(ctx.queryParams().get("expires")) - now.getEpochSecond());
+    stream(ctx, id, "private, max-age=" + left);
+  }
+
+  /**
+   * Payload {@code id} to a caller already authorized some other way (the admin API's token), as
+   * a signed link serves it: streamed, holding a transfer slot, 404 when there is no such payload.
+   */
+  public void serveAuthorized(RoutingContext ctx, long id) {
+    stream(ctx, id, "private, no-store");
+  }
+
+  private void stream(RoutingContext ctx, long id, String cacheControl) {
     transfers.acquire(patience).onComplete(slot -> {
       if (slot.failed()) {
         ctx.response().putHeader("Retry-After", "5");
@@ -85,18 +97,18 @@ public final class PayloadDownloads implements Handler<RoutingContext> {
           slot.result().close();
           ProblemDetails.of(404, "not-found", "Not found", "no such payload").send(ctx.response());
         } else {
-          send(ctx, found.result(), left, slot.result());
+          send(ctx, found.result(), cacheControl, slot.result());
         }
       });
     });
   }
 
-  private void send(RoutingContext ctx, PayloadStore.Described p, long maxAge, PayloadTransfers.Slot slot) {
+  private void send(RoutingContext ctx, PayloadStore.Described p, String cacheControl, PayloadTransfers.Slot slot) {
     boolean gzip = acceptsGzip(ctx.request().getHeader("Accept-Encoding"));
     HttpServerResponse response = ctx.response()
         .putHeader("Content-Type", p.contentType())
         .putHeader("ETag", "\"" + p.sha256() + (gzip ? "-gzip" : "") + "\"")
-        .putHeader("Cache-Control", "private, max-age=" + maxAge)
+        .putHeader("Cache-Control", cacheControl)
         .putHeader("Vary", "Accept-Encoding")
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("Content-Length", Long.toString(gzip ? p.gzipBytes() : p.sizeBytes()));

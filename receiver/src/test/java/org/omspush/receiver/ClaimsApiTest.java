@@ -159,6 +159,10 @@ class ClaimsApiTest {
     assertProblem(get("/api/v1/claims?state=LOST"), 400, "state must be one of");
     assertProblem(get("/api/v1/claims?limit=0"), 400, "limit");
     assertProblem(get("/api/v1/claims?cursor=not-a-cursor"), 400, "cursor");
+    assertProblem(get("/api/v1/claims?participant=no%20key"), 400, "participant must be a participant key");
+    assertThat(item.getString("participant")).isEqualTo("default");
+    assertThat(ids(json(get("/api/v1/claims?participant=default")))).hasSize(5);
+    assertThat(ids(json(get("/api/v1/claims?participant=SC_2")))).isEmpty();
   }
 
   private static List<Long> ids(JsonObject page) {

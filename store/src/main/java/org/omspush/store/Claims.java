@@ -13,7 +13,7 @@ import java.util.Objects;
 public final class Claims {
 
   /** A claim as operators see it (the token is left out). */
-  public record Claim(long id, String kind, String outageMRID, String outageType, Long version, String status,
+  public record Claim(long id, String participant, String kind, String outageMRID, String outageType, Long version, String status,
       String previousStatus, OffsetDateTime lastModified, Long marketEventId, String eventId, String service,
       OffsetDateTime expiresAt, String lookup, Long payloadId, String state, String deadReason, int attempts,
       int transientFailures,
@@ -40,20 +40,24 @@ public final class Claims {
     this.pool = Objects.requireNonNull(pool, "pool");
   }
 
-  /** Newest first. @param state, service null = any @param after the previous page's nextAfter, or null */
-  public Future<Page> list(String state, String service, Long after, int limit) {
-    return pool.preparedQuery(ClaimsSql.LIST).execute(Tuple.of(state, service, after, limit + 1)).map(rows -> {
-      List<Claim> out = new ArrayList<>();
-      for (Row r : rows) {
-        out.add(claim(r));
-      }
-      Long next = null;
-      if (out.size() > limit) {
-        out = out.subList(0, limit);
-        next = out.get(limit - 1).id();
-      }
-      return new Page(List.copyOf(out), next);
-    }).recover(e -> failed("listing claims", e));
+  /**
+   * Newest first. @param participant, state, service null = any @param after the previous page's
+   * nextAfter, or null
+   */
+  public Future<Page> list(String participant, String state, String service, Long after, int limit) {
+    return pool.preparedQuery(ClaimsSql.LIST).execute(Tuple.of(state, service, after, limit + 1, participant))
+        .map(rows -> {
+          List<Claim> out = new ArrayList<>();
+          for (Row r : rows) {
+            out.add(claim(r));
+          }
+          Long next = null;
+          if (out.size() > limit) {
+            out = out.subList(0, limit);
+            next = out.get(limit - 1).id();
+          }
+          return new Page(List.copyOf(out), next);
+        }).recover(e -> failed("listing claims", e));
   }
 
   /** A DEAD or UNSERVICEABLE claim back to PENDING, in its place in the queue. */
@@ -95,7 +99,7 @@ public final class Claims {
   }
 
   private static Claim claim(Row r) {
-    return new Claim(r.getLong("id"), r.getString("kind"), r.getString("outage_mrid"), r.getString("outage_type"),
+    return new Claim(r.getLong("id"), r.getString("participant"), r.getString("kind"), r.getString("outage_mrid"), r.getString("outage_type"),
         r.getLong("version"), r.getString("status"), r.getString("previous_status"),
         r.getOffsetDateTime("last_modified"), r.getLong("market_event_id"), r.getString("event_id"),
         r.getString("service"), r.getOffsetDateTime("expires_at"), r.getString("lookup"), r.getLong("payload_id"),

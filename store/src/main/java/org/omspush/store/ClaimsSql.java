@@ -9,7 +9,7 @@ final class ClaimsSql {
 
   /** What an operator sees of a claim (the claim-check token is left out). */
   private static final String COLUMNS = """
-      c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status, c.last_modified,
+      c.id, c.participant, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status, c.last_modified,
       c.market_event_id, (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
       c.service, c.expires_at, c.lookup, c.payload_id, c.state, c.dead_reason, c.attempts, c.transient_failures,
       c.lost_fetches,
@@ -18,12 +18,12 @@ final class ClaimsSql {
 
   /**
    * Newest first, by id: a keyset page that stays stable while claims are added. $1 state or
-   * null, $2 service or null, $3 the last id of the previous page or null, $4 limit.
+   * null, $2 service or null, $3 the last id of the previous page or null, $4 limit, $5 participant or null.
    */
   static final String LIST = "SELECT " + COLUMNS + """
         FROM claim c
        WHERE ($1::text IS NULL OR c.state = $1) AND ($2::text IS NULL OR c.service = $2)
-         AND ($3::bigint IS NULL OR c.id < $3)
+         AND ($3::bigint IS NULL OR c.id < $3) AND ($5::text IS NULL OR c.participant = $5)
        ORDER BY c.id DESC
        LIMIT $4
       """;

@@ -24,6 +24,8 @@ import org.omspush.fanout.ProblemDetails;
 import org.omspush.fanout.SubscriberProblem;
 import org.omspush.fanout.Subscribers;
 import org.omspush.receiver.ops.IncidentId;
+import org.omspush.store.Events;
+import org.omspush.store.Outages;
 import org.omspush.store.StoreFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * GET    /api/v1/subscribers/{id}/dead-letters      ?limit=
  * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
  * GET    /api/v1/claims, /api/v1/gates …            claims and AUP gates: {@link ClaimsApi}
+ * GET    /api/v1/outages, /api/v1/market-events …   the read API: {@link ReadApi}
  * </pre>
  */
 public final class AdminVerticle extends VerticleBase {
@@ -181,6 +184,7 @@ public final class AdminVerticle extends VerticleBase {
     })).onComplete(reply(ctx, ids -> new JsonObject().put("replayed", ids.size())
         .put("deliveryIds", new JsonArray(ids.stream().map(UUID::toString).toList())))));
     claims.mount(r);
+    new ReadApi(new Outages(fanout.pool()), new Events(fanout.pool()), fanout.payloadDownloads()).mount(r);
   }
 
   private void update(RoutingContext ctx, Subscribers subs) {

@@ -17,6 +17,7 @@ import java.util.function.Function;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.claimcheck.retrieve.RetrieveServices;
 import org.omspush.fanout.ProblemDetails;
+import org.omspush.fanout.SubscriberProblem;
 import org.omspush.store.Claims;
 import org.omspush.store.StateCounts;
 import org.omspush.store.StoreUnavailableException;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * The operators' claims and AUP gates, under the admin API's bearer token:
  *
  * <pre>
- * GET  /api/v1/claims                          ?state=&amp;service=&amp;limit=&amp;cursor= newest first, keyset pages
+ * GET  /api/v1/claims                          ?participant=&amp;state=&amp;service=&amp;limit=&amp;cursor= newest first, keyset pages
  * POST /api/v1/claims/{id}/retry               a DEAD or UNSERVICEABLE claim back to PENDING, in its place
  * POST /api/v1/claims/retry                    {"state": "DEAD", "service"?, "limit"?}: in bulk, bounded
  * GET  /api/v1/gates                           every identity and service: next call, last call, refusal
@@ -77,7 +78,14 @@ public final class ClaimsApi {
       invalid(ctx, "cursor is not one this API handed out (use nextCursor of the previous page)");
       return;
     }
-    reply(ctx, claims.list(state, service, after, limit), page -> {
+    String participant;
+    try {
+      participant = ParticipantFilter.of(ctx);
+    } catch (SubscriberProblem e) {
+      e.problem().send(ctx.response());
+      return;
+    }
+    reply(ctx, claims.list(participant, state, service, after, limit), page -> {
       JsonObject body = new JsonObject()
           .put("items", new JsonArray(page.claims().stream().map(ClaimsApi::claim).toList()));
       if (page.nextAfter() != null) {
@@ -186,7 +194,7 @@ public final class ClaimsApi {
   }
 
   private static JsonObject claim(Claims.Claim c) {
-    return new JsonObject().put("id", c.id()).put("kind", c.kind()).put("outageMRID", c.outageMRID())
+    return new JsonObject().put("id", c.id()).put("participant", c.participant()).put("kind", c.kind()).put("outageMRID", c.outageMRID())
         .put("outageType", c.outageType()).put("version", c.version()).put("status", c.status())
         .put("previousStatus", c.previousStatus()).put("lastModified", AdminJson.time(c.lastModified()))
         .put("marketEventId", c.marketEventId()).put("eventId", c.eventId()).put("service", c.service())
