@@ -422,10 +422,13 @@ public final class PushEndpoint {
     res.putHeader(HttpHeaders.CONNECTION, "close");
     send(res, status, answer);
     HttpConnection conn = req.connection();
+    // A sender that announced its length is read to its end (within the linger): closing with
+    // some of it unread would reset its answer away. One that did not is read up to the limit.
+    long readable = Math.max(maxBodyBytes, announcedLength(req));
     long[] discarded = {0};
     req.handler(chunk -> {
       discarded[0] += chunk.length();
-      if (discarded[0] > maxBodyBytes) {
+      if (discarded[0] > readable) {
         conn.close();
       }
     });
@@ -433,6 +436,15 @@ public final class PushEndpoint {
     req.exceptionHandler(e -> conn.close());
     vertx.setTimer(REFUSAL_LINGER_MS, t -> conn.close());
     req.resume();
+  }
+
+  /** The Content-Length the sender announced, or -1 (none, or not a number). */
+  private static long announcedLength(HttpServerRequest req) {
+    try {
+      return Long.parseLong(req.getHeader(HttpHeaders.CONTENT_LENGTH).strip());
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   private static String subjectOrNone(HttpServerRequest req) {
