@@ -10,6 +10,7 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnectOptions;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,7 +93,10 @@ public final class ConnectBackoff {
 
   /** One connection on its own, so that its outcome is seen here; closed at once. */
   private Future<Void> tryOnce() {
-    Pool single = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).with(transport).connectingTo(options)
+    // bounded like the main pool's waits, so that a server that takes the socket but never answers
+    // (one that is shutting down) holds the backoff for 5 s, not the pool's default 30 s
+    PoolOptions one = new PoolOptions().setMaxSize(1).setConnectionTimeout(5).setConnectionTimeoutUnit(TimeUnit.SECONDS);
+    Pool single = PgBuilder.pool().with(one).with(transport).connectingTo(options)
         .using(vertx).build();
     return single.getConnection().compose(SqlConnection::close).eventually(single::close);
   }
