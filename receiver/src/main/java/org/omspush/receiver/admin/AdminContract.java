@@ -11,6 +11,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.Location;
 import io.vertx.openapi.contract.MediaType;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -22,7 +23,6 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
-import io.vertx.json.schema.common.dsl.SchemaType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
@@ -30,10 +30,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.omspush.fanout.ProblemDetails;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin API's OpenAPI 3.1 document, a resource of this jar: read and checked once at
@@ -45,10 +50,12 @@ public final class AdminContract {
   static final String RESOURCE = "org/omspush/receiver/admin/openapi.json";
   static final String PATH = "/api/v1/openapi.json";
   /**
-   * Admin-port paths (prefixes) that are not part of the JSON API and so not in the document:
-   * the console's HTML pages.
+   * Admin-port paths that are not part of the JSON API and so not in the document, each with
+   * everything under it: the console's HTML pages.
    */
-  static final List<String> NOT_DOCUMENTED = List.of("/console/", "/console");
+  static final List<String> NOT_DOCUMENTED = List.of("/console");
+  private static final Logger log = LoggerFactory.getLogger(AdminContract.class);
+  private static final Pattern QUOTED = Pattern.compile("['\"]([^'\"]+)['\"]");
 
   private final OpenAPIContract contract;
   private final RequestValidator validator;
@@ -111,10 +118,6 @@ public final class AdminContract {
     }
   }
 
-  OpenAPIContract contract() {
-    return contract;
-  }
-
   /** GET /api/v1/openapi.json. */
   void serve(RoutingContext ctx) {
     ctx.response().putHeader("Content-Type", "application/json").end(document);
@@ -134,18 +137,25 @@ public final class AdminContract {
     try {
       request = input(ctx, op);
     } catch (ValidatorException e) {
-      problem(op, e).send(ctx.response());
+      refuse(ctx, op, e);
       return;
     }
     validator.validate(request, op.getOperationId()).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.next();
       } else if (ar.cause() instanceof ValidatorException e) {
-        problem(op, e).send(ctx.response());
+        refuse(ctx, op, e);
       } else {
         ctx.fail(ar.cause());
       }
     });
+  }
+
+  private static void refuse(RoutingContext ctx, Operation op, ValidatorException e) {
+    ProblemDetails problem = problem(op, e);
+    log.info("admin API {} {} refused ({}): {}", ctx.request().method(), ctx.request().path(), op.getOperationId(),
+        problem.detail());
+    problem.send(ctx.response());
   }
 
   /**
@@ -210,8 +220,10 @@ public final class AdminContract {
     String title = type.equals("invalid-subscriber") ? "Invalid subscriber" : "Invalid request";
     String message = e.getMessage() == null ? "" : e.getMessage();
     for (Parameter p : op.getParameters()) {
-      String in = p.getIn().name().toLowerCase(java.util.Locale.ROOT);
-      if (message.contains(in + " parameter " + p.getName() + " ") || message.endsWith(in + " parameter " + p.getName())) {
+      String in = p.getIn().name().toLowerCase(Locale.ROOT);
+      // The library names the parameter only in its message.
+      if (message.contains(in + " parameter " + p.getName() + " ")
+          || message.endsWith(in + " parameter " + p.getName())) {
         return ProblemDetails.of(400, type, title, parameter(p, e));
       }
     }
@@ -237,7 +249,7 @@ public final class AdminContract {
   }
 
   private static String parameter(Parameter p, ValidatorException e) {
-    String what = p.getName() + " must be " + describe(p.getOpenAPIModel().getString("description"), p.getSchema());
+    String what = p.getName() + " must be " + describe(p.getOpenAPIModel());
     if (e instanceof SchemaValidationException s && s.getOutputUnit() != null) {
       return what + " (" + failure(s.getOutputUnit()).error() + ")";
     }
@@ -351,7 +363,7 @@ public final class AdminContract {
     if (error == null) {
       return null;
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("['\"]([^'\"]+)['\"]").matcher(error);
+    Matcher m = QUOTED.matcher(error);
     return m.find() ? m.group(1) : null;
   }
 
@@ -371,15 +383,10 @@ public final class AdminContract {
     return out;
   }
 
-  private static String describe(JsonObject schema) {
-    return schema == null ? "as this document describes it" : describe(schema.getString("description"), null);
-  }
-
-  private static String describe(String description, JsonSchema schema) {
-    if (description != null && !description.isBlank()) {
-      return description;
-    }
-    return "as this document describes it";
+  /** The description of a parameter or schema: the document words each as what the value must be. */
+  private static String describe(JsonObject described) {
+    String description = described == null ? null : described.getString("description");
+    return description == null || description.isBlank() ? "as " + PATH + " describes it" : description;
   }
 
   /**
@@ -401,7 +408,7 @@ public final class AdminContract {
         out.add("a route by pattern the document cannot describe: " + methods + " " + r);
         continue;
       }
-      if (NOT_DOCUMENTED.stream().anyMatch(path::startsWith)) {
+      if (NOT_DOCUMENTED.stream().anyMatch(p -> path.equals(p) || path.startsWith(p + "/"))) {
         continue;
       }
       String openApiPath = path.replaceAll(":([A-Za-z0-9_]+)", "{$1}") + (r.isExactPath() ? "" : "*");
