@@ -240,6 +240,7 @@ public final class ReceiverApp {
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls(),
           new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
               config.iso() == null ? java.util.List.of() : config.iso().identities()));
+      admin.countIn(metrics);
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
         adminVerticle = admin;

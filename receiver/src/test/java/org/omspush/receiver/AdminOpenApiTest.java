@@ -181,6 +181,21 @@ class AdminOpenApiTest {
   }
 
   @Test
+  void a_refused_request_is_counted_by_operation() throws Exception {
+    double before = refused("listGates");
+    problem(call("GET", "/api/v1/claims?limit=0", null), "invalid-request");
+    assertThat(refused("listClaims")).isGreaterThanOrEqualTo(1);
+    assertThat(receiver.app.metrics().scrape()).contains("oms_admin_requests_refused_total{operation=\"listClaims\"}");
+    assertThat(call("GET", "/api/v1/gates", null).statusCode()).isEqualTo(200);
+    assertThat(refused("listGates")).isEqualTo(before);
+  }
+
+  private static double refused(String operation) {
+    var c = receiver.app.metrics().find("oms.admin.requests.refused").tag("operation", operation).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
   void query_parameters_of_the_wrong_type_or_out_of_range_are_400_naming_them() throws Exception {
     assertThat(problem(call("GET", "/api/v1/claims?limit=ten", null), "invalid-request"))
         .startsWith("limit must be a whole number from 1 to 1000").contains("integer");

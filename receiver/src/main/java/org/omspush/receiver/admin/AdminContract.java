@@ -1,5 +1,6 @@
 package org.omspush.receiver.admin;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -60,18 +61,24 @@ public final class AdminContract {
   private final OpenAPIContract contract;
   private final RequestValidator validator;
   private final Buffer document;
+  private final MeterRegistry registry;
 
-  private AdminContract(Vertx vertx, OpenAPIContract contract, Buffer document) {
+  private AdminContract(Vertx vertx, OpenAPIContract contract, Buffer document, MeterRegistry registry) {
     this.contract = contract;
     this.validator = RequestValidator.create(vertx, contract);
     this.document = document;
+    this.registry = registry;
   }
 
-  /** Reads the document off the event loop and loads it as an OpenAPI contract (which checks it). */
-  public static Future<AdminContract> load(Vertx vertx) {
+  /**
+   * Reads the document off the event loop and loads it as an OpenAPI contract (which checks it).
+   *
+   * @param registry counts the requests refused ({@code oms_admin_requests_refused_total}); null: not counted
+   */
+  public static Future<AdminContract> load(Vertx vertx, MeterRegistry registry) {
     return vertx.executeBlocking(AdminContract::read)
         .compose(json -> OpenAPIContract.from(vertx, forValidator(json))
-            .map(c -> new AdminContract(vertx, c, json.toBuffer())));
+            .map(c -> new AdminContract(vertx, c, json.toBuffer(), registry)));
   }
 
   /**
@@ -151,8 +158,11 @@ public final class AdminContract {
     });
   }
 
-  private static void refuse(RoutingContext ctx, Operation op, ValidatorException e) {
+  private void refuse(RoutingContext ctx, Operation op, ValidatorException e) {
     ProblemDetails problem = problem(op, e);
+    if (registry != null) {
+      registry.counter("oms.admin.requests.refused", "operation", op.getOperationId()).increment();
+    }
     log.info("admin API {} {} refused ({}): {}", ctx.request().method(), ctx.request().path(), op.getOperationId(),
         problem.detail());
     problem.send(ctx.response());

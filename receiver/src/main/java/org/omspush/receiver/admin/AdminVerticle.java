@@ -1,5 +1,6 @@
 package org.omspush.receiver.admin;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -70,6 +71,7 @@ public final class AdminVerticle extends VerticleBase {
   private HttpServer server;
   private Router router;
   private AdminContract contract;
+  private MeterRegistry registry;
 
   /**
    * @param token null = the admin API stays off (every /api call answers 503)
@@ -86,7 +88,13 @@ public final class AdminVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return AdminContract.load(vertx).compose(this::serve);
+    return AdminContract.load(vertx, registry).compose(this::serve);
+  }
+
+  /** Where the admin port counts what it refuses; without one it does not count. */
+  public AdminVerticle countIn(MeterRegistry registry) {
+    this.registry = registry;
+    return this;
   }
 
   private Future<?> serve(AdminContract api) {
