@@ -41,17 +41,20 @@ class AdminOpenApiTest {
   @TempDir static Path dir;
   static Vertx vertx;
   static TestReceiver receiver;
+  static AdminResponses responses;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() {
     vertx = Vertx.vertx();
     receiver = TestReceiver.start(DevPki.generate(dir), TestDatabase.fresh(), Map.of("OMS_ADMIN_TOKEN", TOKEN));
+    responses = new AdminResponses();
   }
 
   @AfterAll
   static void stop() throws Exception {
     receiver.close();
+    responses.close();
     await(vertx.close());
   }
 
@@ -70,7 +73,7 @@ class AdminOpenApiTest {
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return responses.check(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   /** The problem's detail, after checking it is a 400 problem of that type. */
@@ -178,6 +181,27 @@ class AdminOpenApiTest {
         "not in the document: GET /consoles",
         "a route for every method on /api/v1/everything (the document names methods)",
         "in the document but no route serves it: GET /api/v1/gates (listGates)");
+  }
+
+  @Test
+  void the_answers_fit_the_documents_response_schemas() throws Exception {
+    int before = responses.checked();
+    String id = subscriber();
+    for (String path : List.of("/api/v1/subscribers/" + id, "/api/v1/subscribers", "/api/v1/subscribers?participant=P1",
+        "/api/v1/subscribers/" + id + "/deliveries?state=dead", "/api/v1/subscribers/" + id + "/dead-letters",
+        "/api/v1/claims", "/api/v1/gates", "/api/v1/outages", "/api/v1/market-events")) {
+      assertThat(call("GET", path, null).statusCode()).as(path).isEqualTo(200);
+    }
+    HttpResponse<String> patched = call("PATCH", "/api/v1/subscribers/" + id, new JsonObject()
+        .put("description", "desk").put("outageTypes", new JsonArray().add("FORCED")).put("maxInFlight", 4)
+        .put("participants", new JsonArray().add("P1")).encode());
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+    assertThat(call("POST", "/api/v1/subscribers/" + id + "/secrets/rotate", "{\"previousSecretExpiresIn\": \"1h\"}")
+        .statusCode()).isEqualTo(200);
+    assertThat(call("POST", "/api/v1/subscribers/" + id + "/replay", null).statusCode()).isEqualTo(200);
+    assertThat(call("POST", "/api/v1/claims/retry", "{\"state\": \"dead\", \"limit\": 5}").statusCode())
+        .isEqualTo(200);
+    assertThat(responses.checked() - before).isEqualTo(14);
   }
 
   @Test
