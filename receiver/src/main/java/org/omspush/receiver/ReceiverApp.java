@@ -76,6 +76,7 @@ public final class ReceiverApp {
   private String redemptionDeployment;
   private String deliveryDeployment;
   private String adminDeployment;
+  private AdminVerticle adminVerticle;
   private volatile org.omspush.receiver.payload.PayloadVerticle payloadListener;
   private String payloadDeployment;
   private org.omspush.receiver.ops.StateGauges stateGauges;
@@ -239,8 +240,10 @@ public final class ReceiverApp {
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls(),
           new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
               config.iso() == null ? java.util.List.of() : config.iso().identities()));
+      admin.countIn(metrics);
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
+        adminVerticle = admin;
         adminPort = admin.actualPort();
         return admin;
       });
@@ -376,6 +379,11 @@ public final class ReceiverApp {
   /** The admin port (admin API); 0 before start-up got there. */
   public int adminPort() {
     return adminPort;
+  }
+
+  /** The admin port's verticle (its routes and OpenAPI document); null before start-up got there. */
+  public AdminVerticle admin() {
+    return adminVerticle;
   }
 
   /** The payload listener's port; 0 before start-up got there. */

@@ -41,6 +41,7 @@ class ClaimsApiTest {
   static DevPki pki;
   static Vertx vertx;
   static final HttpClient http = HttpClient.newHttpClient();
+  static AdminResponses responses;
   DatabaseUrl db;
   TestReceiver receiver;
   IsoSim iso;
@@ -49,10 +50,12 @@ class ClaimsApiTest {
   static void pki() {
     pki = DevPki.generate(dir);
     vertx = Vertx.vertx();
+    responses = new AdminResponses();
   }
 
   @AfterAll
   static void closeVertx() {
+    responses.close();
     await(vertx.close());
   }
 
@@ -93,7 +96,8 @@ class ClaimsApiTest {
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    // Every JSON answer must fit the OpenAPI document's response schema.
+    return responses.check(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   private HttpResponse<String> get(String path) throws Exception {

@@ -54,6 +54,7 @@ class ReadApiTest {
   static HttpServer hook;
   static HttpServer down;
   static Publisher publisher;
+  static AdminResponses responses;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
@@ -65,6 +66,7 @@ class ReadApiTest {
     Map<String, String> env = new java.util.HashMap<>(RedemptionTest.isoEnvironment(pki, iso));
     env.put("OMS_ADMIN_TOKEN", TOKEN);
     receiver = TestReceiver.start(pki, db, env);
+    responses = new AdminResponses();
     hook = await(vertx.createHttpServer().requestHandler(req -> req.body()
         .onSuccess(b -> req.response().setStatusCode(200).end("thanks")))
         .listen(0, "127.0.0.1"));
@@ -86,6 +88,7 @@ class ReadApiTest {
   static void stop() throws Exception {
     publisher.close();
     receiver.close();
+    responses.close();
     await(iso.close());
     await(vertx.close());
   }
@@ -97,7 +100,8 @@ class ReadApiTest {
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    // Every JSON answer must fit the OpenAPI document's response schema.
+    return responses.check(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 
   private static JsonObject get(String path) throws Exception {

@@ -1,5 +1,6 @@
 package org.omspush.receiver.admin;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -7,6 +8,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -47,7 +49,10 @@ import org.slf4j.LoggerFactory;
  * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
  * GET    /api/v1/claims, /api/v1/gates …            claims and AUP gates: {@link ClaimsApi}
  * GET    /api/v1/outages, /api/v1/market-events …   the read API: {@link ReadApi}
+ * GET    /api/v1/openapi.json                       the OpenAPI 3.1 document that describes all of these
  * </pre>
+ *
+ * Every request to an operation of that document is validated against it first ({@link AdminContract}).
  */
 public final class AdminVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(AdminVerticle.class);
@@ -64,6 +69,9 @@ public final class AdminVerticle extends VerticleBase {
   private final AdminTls tls;
   private final ClaimsApi claims;
   private HttpServer server;
+  private Router router;
+  private AdminContract contract;
+  private MeterRegistry registry;
 
   /**
    * @param token null = the admin API stays off (every /api call answers 503)
@@ -80,13 +88,26 @@ public final class AdminVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
+    return AdminContract.load(vertx, registry).compose(this::serve);
+  }
+
+  /** Where the admin port counts what it refuses; without one it does not count. */
+  public AdminVerticle countIn(MeterRegistry registry) {
+    this.registry = registry;
+    return this;
+  }
+
+  private Future<?> serve(AdminContract api) {
+    contract = api;
+    router = Router.router(vertx);
     if (token == null) {
       router.route("/api/*").handler(ctx -> ProblemDetails.of(503, "admin-api-off", "Admin API is off",
           "OMS_ADMIN_TOKEN is not set, so the admin API does not run; set it and restart").send(ctx.response()));
     } else {
       router.route("/api/*").handler(this::authenticate);
       router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+      router.route("/api/*").handler(api::validate);
+      router.get(AdminContract.PATH).handler(api::serve);
       routes(router);
     }
     router.route().last().handler(ctx -> ProblemDetails.of(404, "not-found", "Not found",
@@ -119,6 +140,16 @@ public final class AdminVerticle extends VerticleBase {
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The routes the admin port serves, for checking them against the OpenAPI document. */
+  public List<Route> routes() {
+    return router.getRoutes();
+  }
+
+  /** The admin API's OpenAPI document as loaded at start-up. */
+  public AdminContract contract() {
+    return contract;
   }
 
   private void authenticate(RoutingContext ctx) {
