@@ -13,6 +13,11 @@ public final class SubscriberProblem extends RuntimeException {
     return new SubscriberProblem(ProblemDetails.of(400, "invalid-subscriber", "Invalid subscriber", detail));
   }
 
+  /** A request outside the subscriber endpoints that cannot be carried out as asked (a query parameter, a cursor). */
+  public static SubscriberProblem invalidRequest(String detail) {
+    return new SubscriberProblem(ProblemDetails.of(400, "invalid-request", "Invalid request", detail));
+  }
+
   public static SubscriberProblem notFound(String what) {
     return new SubscriberProblem(ProblemDetails.of(404, "not-found", "Not found", what));
   }

@@ -120,7 +120,11 @@ class ReadApiTest {
   }
 
   private static void assertProblem(String path, int status, String detail) throws Exception {
-    assertProblem(call("GET", path, null, TOKEN), status, detail);
+    HttpResponse<String> r = call("GET", path, null, TOKEN);
+    assertProblem(r, status, detail);
+    if (status == 400) {
+      assertThat(new JsonObject(r.body()).getString("type")).as("a read request's problem type").endsWith("invalid-request");
+    }
   }
 
   private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {

@@ -17,7 +17,7 @@ final class ParticipantFilter {
       return null;
     }
     if (!ParticipantKey.isValid(key)) {
-      throw SubscriberProblem.invalid("participant must be a participant key ([A-Za-z0-9_-]{1,32}), not '" + key + "'");
+      throw SubscriberProblem.invalidRequest("participant must be a participant key ([A-Za-z0-9_-]{1,32}), not '" + key + "'");
     }
     return key;
   }

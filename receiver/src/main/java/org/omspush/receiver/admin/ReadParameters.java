@@ -37,11 +37,11 @@ final class ReadParameters {
   static void onlyKnown(RoutingContext ctx, Set<String> known) {
     for (String name : ctx.queryParams().names()) {
       if (!known.contains(name)) {
-        throw SubscriberProblem.invalid("unknown parameter '" + name + "'; this endpoint takes "
+        throw SubscriberProblem.invalidRequest("unknown parameter '" + name + "'; this endpoint takes "
             + String.join(", ", new TreeSet<>(known)));
       }
       if (ctx.queryParams().getAll(name).size() > 1) {
-        throw SubscriberProblem.invalid(name + " is given more than once");
+        throw SubscriberProblem.invalidRequest(name + " is given more than once");
       }
     }
   }
@@ -59,7 +59,7 @@ final class ReadParameters {
     } catch (NumberFormatException e) {
       // below
     }
-    throw SubscriberProblem.invalid("limit must be a whole number from 1 to " + LIMIT_MAX + ", not '" + text + "'");
+    throw SubscriberProblem.invalidRequest("limit must be a whole number from 1 to " + LIMIT_MAX + ", not '" + text + "'");
   }
 
   static OffsetDateTime time(RoutingContext ctx, String name) {
@@ -70,7 +70,7 @@ final class ReadParameters {
     try {
       return OffsetDateTime.parse(text.strip());
     } catch (DateTimeParseException e) {
-      throw SubscriberProblem.invalid(name + " must be an RFC 3339 time such as 2026-11-21T17:03:12Z, not '" + text
+      throw SubscriberProblem.invalidRequest(name + " must be an RFC 3339 time such as 2026-11-21T17:03:12Z, not '" + text
           + "'");
     }
   }
@@ -82,7 +82,7 @@ final class ReadParameters {
       return null;
     }
     if (text.length() > TEXT_MAX || text.chars().anyMatch(Character::isISOControl)) {
-      throw SubscriberProblem.invalid(name + " must be up to " + TEXT_MAX + " printable characters");
+      throw SubscriberProblem.invalidRequest(name + " must be up to " + TEXT_MAX + " printable characters");
     }
     return text.strip();
   }
@@ -91,7 +91,7 @@ final class ReadParameters {
   static String mridSearch(RoutingContext ctx) {
     String q = text(ctx, "q");
     if (q != null && q.length() > MRID_MAX) {
-      throw SubscriberProblem.invalid("q is part of an mRID: at most " + MRID_MAX + " characters");
+      throw SubscriberProblem.invalidRequest("q is part of an mRID: at most " + MRID_MAX + " characters");
     }
     return q;
   }
@@ -148,6 +148,6 @@ final class ReadParameters {
   }
 
   private static SubscriberProblem badCursor() {
-    return SubscriberProblem.invalid("cursor is not one this listing handed out (use nextCursor of the previous page)");
+    return SubscriberProblem.invalidRequest("cursor is not one this listing handed out (use nextCursor of the previous page)");
   }
 }
