@@ -49,7 +49,8 @@ public record ReceiverConfig(
     PayloadConfig payload,
     SecretsConfig secrets,
     int largeTransfersMax,
-    Path participantsDir) {
+    Path participantsDir,
+    ConsoleConfig console) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -58,7 +59,7 @@ public record ReceiverConfig(
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
         retention, pushLimits, adminTls, payload, secrets, largeTransfersMax,
-        participantsDir);
+        participantsDir, console);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -103,6 +104,7 @@ public record ReceiverConfig(
     // instead of exhausting the heap.
     long defaultInflight = Runtime.getRuntime().maxMemory() / 3;
     int cores = Runtime.getRuntime().availableProcessors();
+    FanoutConfig fanout = FanoutConfig.from(s);
     return new ReceiverConfig(
         db,
         Path.of(s.string("OMS_DATA_DIR", "./oms-data")),
@@ -119,7 +121,7 @@ public record ReceiverConfig(
         (int) s.positive("OMS_DB_POOL_SIZE", 16),
         (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)),
         IsoConfig.from(s),
-        FanoutConfig.from(s),
+        fanout,
         CertificateSettings.from(s),
         RetentionConfig.from(s),
         PushLimitsSettings.from(s),
@@ -127,6 +129,7 @@ public record ReceiverConfig(
         PayloadConfig.from(s, FanoutConfig.baseUrl(s)),
         SecretsConfig.from(s),
         (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX),
-        s.readableDirectory("OMS_PARTICIPANTS_DIR"));
+        s.readableDirectory("OMS_PARTICIPANTS_DIR"),
+        ConsoleConfig.from(s, fanout.adminToken()));
   }
 }
