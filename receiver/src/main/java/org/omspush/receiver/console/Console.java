@@ -867,14 +867,14 @@ public final class Console {
     render(ctx, claims.gates(), gates -> {
       StringBuilder b = new StringBuilder();
       List<String[]> rows = new ArrayList<>();
+      for (IsoIdentity i : identities) {
+        rows.add(row("default (redeems claims)", i));
+      }
       if (participants != null) {
         for (Participants.Participant p : participants.list()) {
-          rows.add(row(p.key(), p.identity()));
-        }
-      }
-      if (rows.isEmpty()) {
-        for (IsoIdentity i : identities) {
-          rows.add(row("default", i));
+          if (p.identity() != null && identities.stream().noneMatch(i -> i.gateKey().equals(p.identity().gateKey()))) {
+            rows.add(row(p.key(), p.identity()));
+          }
         }
       }
       if (rows.isEmpty()) {
