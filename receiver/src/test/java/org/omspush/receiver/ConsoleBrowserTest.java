@@ -381,6 +381,30 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(7)
+  void a_test_event_reaches_the_subscriber_signed_and_its_answer_is_shown() throws Exception {
+    hookReceived.clear();
+    open("/subscribers/" + hookId);
+    navigate(browser.findElement(By.xpath("//button[text()='Send test event']")));
+    assertThat(browser.findElement(By.cssSelector(".flash")).getText())
+        .isEqualTo("The test event was answered 200: thanks.");
+    var got = hookReceived.stream().filter(r -> r.getValue().contains("org.omspush.test")).findFirst().orElseThrow();
+    new Webhook(hookSecret).verify(got.getValue(), got.getKey());
+    assertThat(new JsonObject(got.getValue()).getString("type")).isEqualTo("org.omspush.test");
+    flakyDown.set(true);
+    try {
+      open("/subscribers/" + flakyId);
+      navigate(browser.findElement(By.xpath("//button[text()='Send test event']")));
+      assertThat(browser.findElement(By.cssSelector(".flash")).getText())
+          .isEqualTo("The test event was answered 503: down for maintenance.");
+    } finally {
+      flakyDown.set(false);
+    }
+    assertThat(TestDatabase.count(db, "delivery", "subscriber_id = ?::uuid AND state = 'DEAD'", flakyId))
+        .as("not stored as a delivery").isEqualTo(2);
+  }
+
+  @Test
+  @Order(8)
   void the_participants_page_shows_each_certificates_expiry_and_gates() throws Exception {
     open("/participants");
     assertThat(text()).contains("Days left").contains(pki.participantClient().chain().get(0).getSubjectX500Principal()
@@ -389,7 +413,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void a_forged_cross_site_post_is_refused() throws Exception {
     long id = claimId("CONSOLE-A", 1);
     TestDatabase.execute(db, "update claim set state = 'DEAD', dead_reason = 'attempts' where id = ?", id);
@@ -417,7 +441,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void signing_out_ends_the_session() throws Exception {
     open("/overview");
     Cookie before = browser.manage().getCookieNamed("oms_console");
@@ -430,7 +454,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void a_view_only_session_sees_no_actions_and_is_refused_one_forged_by_hand() throws Exception {
     long id = claimId("CONSOLE-B", 1);
     TestDatabase.execute(db, "update claim set state = 'DEAD', dead_reason = 'attempts' where id = ?", id);
@@ -456,7 +480,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(11)
+  @Order(12)
   void an_expired_session_goes_back_to_sign_in() throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("OMS_ADMIN_TOKEN", TOKEN);

@@ -128,6 +128,7 @@ public final class Console {
     r.post("/subscribers/:id/enabled").handler(this::enableSubscriber);
     r.post("/subscribers/:id/rotate").handler(this::rotate);
     r.post("/subscribers/:id/replay").handler(this::replay);
+    r.post("/subscribers/:id/test").handler(this::sendTest);
     r.get("/dead-letters").handler(this::deadLetters);
     r.get("/claims").handler(this::claims);
     r.post("/claims/:id/retry").handler(this::retryClaim);
@@ -624,7 +625,9 @@ public final class Console {
             .append("<input type=\"hidden\" name=\"enabled\" value=\"").append(!s.enabled()).append("\">")
             .append("<button type=\"submit\">").append(s.enabled() ? "Disable" : "Enable").append("</button></form>")
             .append("<form method=\"post\" action=\"").append(base).append("/rotate\">").append(hidden(c.csrf()))
-            .append("<button type=\"submit\">Rotate secret</button></form></div></section>");
+            .append("<button type=\"submit\">Rotate secret</button></form>")
+            .append("<form method=\"post\" action=\"").append(base).append("/test\">").append(hidden(c.csrf()))
+            .append("<button type=\"submit\">Send test event</button></form></div></section>");
       }
       b.append("<section aria-labelledby=\"dead\"><h2 id=\"dead\">Dead letters</h2>")
           .append(deadTable(s, dead.result(), c, false)).append("</section>");
@@ -671,6 +674,28 @@ public final class Console {
       log.info("console: secret of subscriber {} rotated", id);
       showSubscriber(ctx, id, s.secrets().get(0).secret());
     }, "/console/subscribers/" + id);
+  }
+
+  private void sendTest(RoutingContext ctx) {
+    UUID id = uuid(ctx.pathParam("id"));
+    String back = "/console/subscribers/" + id;
+    if (id == null) {
+      notFound(ctx, "No subscriber " + ctx.pathParam("id") + ".");
+      return;
+    }
+    subscribers.sendTest(id).onComplete(ar -> {
+      if (ar.failed() && ar.cause() instanceof SubscriberProblem) {
+        failed(ctx, ar.cause(), back);
+      } else if (ar.failed()) {
+        log.info("console: test event to subscriber {} got no answer: {}", id, ar.cause().getMessage());
+        done(ctx, back, "The test event got no answer: " + ar.cause().getMessage());
+      } else {
+        var answer = ar.result();
+        log.info("console: test event to subscriber {} answered {}", id, answer.status());
+        done(ctx, back, "The test event was answered " + answer.status()
+            + (answer.excerpt() == null || answer.excerpt().isBlank() ? "" : ": " + excerpt(answer.excerpt())) + ".");
+      }
+    });
   }
 
   private void replay(RoutingContext ctx) {
