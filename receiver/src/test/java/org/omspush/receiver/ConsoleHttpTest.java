@@ -159,6 +159,16 @@ class ConsoleHttpTest {
   }
 
   @Test
+  void htmx_refreshes_only_the_live_part_of_the_overview() throws Exception {
+    String cookie = signIn(TOKEN);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(origin() + "/console/overview"))
+        .header("Cookie", cookie).header("HX-Request", "true").build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).startsWith("<div id=\"live\"").contains("data-stat=\"pushes-1h\">1<", "1 DEAD claim")
+        .doesNotContain("<html", "data-chart");
+  }
+
+  @Test
   void an_action_needs_the_sessions_csrf_token_and_this_origin() throws Exception {
     String cookie = signIn(TOKEN);
     String token = csrf(cookie);

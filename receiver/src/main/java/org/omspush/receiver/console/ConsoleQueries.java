@@ -15,28 +15,43 @@ import java.util.UUID;
  * and day, per hour for the charts, and each subscriber's health. Read only, on the database clock.
  */
 final class ConsoleQueries {
-  /** Pushes exclude what catch-up stored (its message ids start with catch-up:). */
+  /**
+   * One pass over each table's last 24 hours. Pushes exclude what catch-up stored (its message ids
+   * start with catch-up:).
+   */
   private static final String WINDOWS = """
-      SELECT w.label,
-             (SELECT count(*) FROM inbound_message m WHERE m.received_at > now() - w.span
-                AND m.message_id NOT LIKE 'catch-up:%') AS pushes,
-             (SELECT count(*) FROM inbound_message m WHERE m.received_at > now() - w.span
-                AND m.message_id LIKE 'catch-up:%') AS caught_up,
-             (SELECT count(*) FROM delivery d WHERE d.state = 'DELIVERED' AND d.delivered_at > now() - w.span)
-                AS delivered,
-             (SELECT count(*) FROM delivery d WHERE d.state = 'DEAD' AND d.updated_at > now() - w.span) AS dead
-        FROM (VALUES ('1h', interval '1 hour'), ('24h', interval '24 hours')) AS w(label, span)
+      WITH m AS (
+        SELECT count(*) FILTER (WHERE received_at > now() - interval '1 hour' AND message_id NOT LIKE 'catch-up:%')
+                 AS pushes_1h,
+               count(*) FILTER (WHERE message_id NOT LIKE 'catch-up:%') AS pushes_24h,
+               count(*) FILTER (WHERE received_at > now() - interval '1 hour' AND message_id LIKE 'catch-up:%')
+                 AS caught_up_1h,
+               count(*) FILTER (WHERE message_id LIKE 'catch-up:%') AS caught_up_24h
+          FROM inbound_message WHERE received_at > now() - interval '24 hours'),
+      d AS (
+        SELECT count(*) FILTER (WHERE state = 'DELIVERED' AND delivered_at > now() - interval '1 hour')
+                 AS delivered_1h,
+               count(*) FILTER (WHERE state = 'DELIVERED' AND delivered_at > now() - interval '24 hours')
+                 AS delivered_24h,
+               count(*) FILTER (WHERE state = 'DEAD' AND updated_at > now() - interval '1 hour') AS dead_1h,
+               count(*) FILTER (WHERE state = 'DEAD') AS dead_24h
+          FROM delivery WHERE updated_at > now() - interval '24 hours')
+      SELECT * FROM m, d
       """;
 
+  /** Per hour over the last 24: one pass over each table, hours without any counted as 0. */
   private static final String HOURLY = """
-      SELECT h.hour,
-             (SELECT count(*) FROM inbound_message m WHERE m.received_at >= h.hour
-                AND m.received_at < h.hour + interval '1 hour') AS pushes,
-             (SELECT count(*) FROM delivery d WHERE d.state = 'DELIVERED' AND d.delivered_at >= h.hour
-                AND d.delivered_at < h.hour + interval '1 hour') AS delivered
-        FROM generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()),
-                             interval '1 hour') AS h(hour)
-       ORDER BY h.hour
+      WITH h AS (
+        SELECT generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()),
+                               interval '1 hour') AS hour),
+      p AS (
+        SELECT date_trunc('hour', received_at) AS hour, count(*) AS n FROM inbound_message
+         WHERE received_at >= date_trunc('hour', now()) - interval '23 hours' GROUP BY 1),
+      d AS (
+        SELECT date_trunc('hour', delivered_at) AS hour, count(*) AS n FROM delivery
+         WHERE state = 'DELIVERED' AND delivered_at >= date_trunc('hour', now()) - interval '23 hours' GROUP BY 1)
+      SELECT h.hour, COALESCE(p.n, 0) AS pushes, COALESCE(d.n, 0) AS delivered
+        FROM h LEFT JOIN p USING (hour) LEFT JOIN d USING (hour) ORDER BY h.hour
       """;
 
   private static final String HEALTH = """
@@ -63,10 +78,11 @@ final class ConsoleQueries {
 
   Future<Map<String, Window>> windows() {
     return pool.query(WINDOWS).execute().map(rows -> {
+      Row r = rows.iterator().next();
       Map<String, Window> out = new HashMap<>();
-      for (Row r : rows) {
-        out.put(r.getString("label"), new Window(r.getLong("pushes"), r.getLong("caught_up"),
-            r.getLong("delivered"), r.getLong("dead")));
+      for (String w : new String[] {"1h", "24h"}) {
+        out.put(w, new Window(r.getLong("pushes_" + w), r.getLong("caught_up_" + w), r.getLong("delivered_" + w),
+            r.getLong("dead_" + w)));
       }
       return out;
     });
