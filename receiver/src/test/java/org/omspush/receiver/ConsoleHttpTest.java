@@ -220,6 +220,21 @@ class ConsoleHttpTest {
   }
 
   @Test
+  void listings_filter_by_participant_and_refuse_what_is_no_participant_key() throws Exception {
+    String cookie = signIn(VIEW_TOKEN);
+    assertThat(get("/console/claims?participant=default", cookie).body()).contains("HTTP-1");
+    assertThat(get("/console/claims?participant=SC_OTHER", cookie).body()).doesNotContain("HTTP-1");
+    assertThat(get("/console/claims", cookie).body()).contains("HTTP-1");
+    for (String page : List.of("claims", "dead-letters", "subscribers", "outages")) {
+      HttpResponse<String> r = get("/console/" + page + "?participant=" + URLEncoder.encode("<b>no key",
+          StandardCharsets.UTF_8), cookie);
+      assertThat(r.statusCode()).as(page).isEqualTo(400);
+      assertThat(r.body()).as(page).contains("participant key is 1 to 32").contains("&lt;b&gt;no key")
+          .doesNotContain("<b>no key");
+    }
+  }
+
+  @Test
   void the_session_cookie_does_not_open_the_admin_api() throws Exception {
     String cookie = signIn(TOKEN);
     HttpResponse<String> r = get("/api/v1/claims", cookie);

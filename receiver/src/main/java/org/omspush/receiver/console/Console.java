@@ -548,11 +548,15 @@ public final class Console {
   // ---- subscribers
 
   private void subscribers(RoutingContext ctx) {
-    Future<List<Subscriber>> list = subscribers.list();
+    String participant = participant(ctx, "subscribers", "Subscribers");
+    if (participant == BAD) {
+      return;
+    }
+    Future<List<Subscriber>> list = subscribers.list().map(all -> forParticipant(all, participant));
     Future<Map<UUID, ConsoleQueries.Health>> health = queries.health();
     render(ctx, Future.all(list, health), x -> {
       Page.Context c = context(ctx);
-      StringBuilder b = new StringBuilder();
+      StringBuilder b = new StringBuilder(participantForm("subscribers", participant));
       if (list.result().isEmpty()) {
         b.append("<p>No subscriber yet.</p>");
       } else {
@@ -771,9 +775,13 @@ public final class Console {
   // ---- dead letters
 
   private void deadLetters(RoutingContext ctx) {
-    render(ctx, subscribers.list().compose(list -> {
+    String participant = participant(ctx, "dead-letters", "Dead letters");
+    if (participant == BAD) {
+      return;
+    }
+    render(ctx, subscribers.list().map(all -> forParticipant(all, participant)).compose(list -> {
       List<Future<List<DeliveryRecord>>> each = new ArrayList<>();
-      list.forEach(s -> each.add(subscribers.deliveries(s.id(), "DEAD", 100, null, null)));
+      list.forEach(s -> each.add(subscribers.deliveries(s.id(), "DEAD", 100, null, participant)));
       return Future.all(each).map(all -> {
         Map<Subscriber, List<DeliveryRecord>> out = new LinkedHashMap<>();
         for (int i = 0; i < list.size(); i++) {
@@ -783,7 +791,7 @@ public final class Console {
       });
     }), bySubscriber -> {
       Page.Context c = context(ctx);
-      StringBuilder b = new StringBuilder();
+      StringBuilder b = new StringBuilder(participantForm("dead-letters", participant));
       boolean any = false;
       for (var entry : bySubscriber.entrySet()) {
         if (entry.getValue().isEmpty()) {
@@ -804,14 +812,19 @@ public final class Console {
   // ---- claims
 
   private void claims(RoutingContext ctx) {
-    Future<Claims.Page> dead = claims.list(null, "DEAD", null, null, 200);
-    Future<Claims.Page> unserviceable = claims.list(null, "UNSERVICEABLE", null, null, 200);
+    String participant = participant(ctx, "claims", "Claims");
+    if (participant == BAD) {
+      return;
+    }
+    Future<Claims.Page> dead = claims.list(participant, "DEAD", null, null, 200);
+    Future<Claims.Page> unserviceable = claims.list(participant, "UNSERVICEABLE", null, null, 200);
     render(ctx, Future.all(dead, unserviceable), x -> {
       Page.Context c = context(ctx);
-      StringBuilder b = new StringBuilder();
+      StringBuilder b = new StringBuilder(participantForm("claims", participant));
       b.append("<section aria-labelledby=\"dead\"><h2 id=\"dead\">DEAD</h2>")
           .append(claimTable(dead.result().claims(), c));
-      if (c.admin() && !dead.result().claims().isEmpty()) {
+      // The bulk retry is every participant's: offered on the unfiltered list only.
+      if (c.admin() && participant == null && !dead.result().claims().isEmpty()) {
         b.append("<form method=\"post\" action=\"/console/claims/retry\">").append(hidden(c.csrf()))
             .append("<input type=\"hidden\" name=\"state\" value=\"DEAD\">")
             .append("<button type=\"submit\">Retry every DEAD claim</button></form>");
@@ -941,6 +954,32 @@ public final class Console {
   }
 
   // ---- plumbing
+
+  /** What {@link #participant} answers after it answered the request itself (400). */
+  private static final String BAD = new String("bad participant");
+
+  /** ?participant=KEY: null when absent; {@link #BAD} after a 400 page when it is no participant key. */
+  private String participant(RoutingContext ctx, String current, String title) {
+    String key = param(ctx, "participant");
+    if (key != null && !ParticipantKey.isValid(key)) {
+      html(ctx.response().setStatusCode(400), ctx, Html.page(title, current, context(ctx), participantForm(current, key)
+          + "<p class=\"flash\" role=\"alert\">A participant key is 1 to 32 letters, digits, '_' or '-'.</p>"));
+      return BAD;
+    }
+    return key;
+  }
+
+  private static String participantForm(String page, String value) {
+    return "<form method=\"get\" action=\"/console/" + page + "\" class=\"filters\" role=\"search\" "
+        + "aria-label=\"Filter by participant\">" + field("participant", "Participant", value)
+        + "<button type=\"submit\">Filter</button></form>";
+  }
+
+  /** The subscribers that get this participant's events (those naming none get everyone's). */
+  private static List<Subscriber> forParticipant(List<Subscriber> all, String participant) {
+    return participant == null ? all
+        : all.stream().filter(s -> s.participants() == null || s.participants().contains(participant)).toList();
+  }
 
   private static String field(String name, String label, String value) {
     return "<div class=\"field\"><label for=\"f-" + name + "\">" + e(label) + "</label><input id=\"f-" + name
