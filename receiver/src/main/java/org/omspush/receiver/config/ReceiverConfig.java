@@ -104,7 +104,6 @@ public record ReceiverConfig(
     // instead of exhausting the heap.
     long defaultInflight = Runtime.getRuntime().maxMemory() / 3;
     int cores = Runtime.getRuntime().availableProcessors();
-    FanoutConfig fanout = FanoutConfig.from(s);
     return new ReceiverConfig(
         db,
         Path.of(s.string("OMS_DATA_DIR", "./oms-data")),
@@ -121,7 +120,7 @@ public record ReceiverConfig(
         (int) s.positive("OMS_DB_POOL_SIZE", 16),
         (int) s.positive("OMS_VERIFY_THREADS", Math.max(2, cores)),
         IsoConfig.from(s),
-        fanout,
+        FanoutConfig.from(s),
         CertificateSettings.from(s),
         RetentionConfig.from(s),
         PushLimitsSettings.from(s),
@@ -130,6 +129,6 @@ public record ReceiverConfig(
         SecretsConfig.from(s),
         (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX),
         s.readableDirectory("OMS_PARTICIPANTS_DIR"),
-        ConsoleConfig.from(s, fanout.adminToken()));
+        ConsoleConfig.from(s, s.string("OMS_ADMIN_TOKEN", null)));
   }
 }
