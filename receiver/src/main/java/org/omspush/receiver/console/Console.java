@@ -299,7 +299,7 @@ public final class Console {
       b.append("<section aria-labelledby=\"activity\"><h2 id=\"activity\">Activity</h2>")
           .append("<table class=\"stats\"><thead><tr><th scope=\"col\">What</th><th scope=\"col\">Last hour</th>")
           .append("<th scope=\"col\">Last 24 h</th></tr></thead><tbody>")
-          .append(statRow("pushes", "Pushes received", h.pushes(), d.pushes()))
+          .append(statRow("pushes", "Pushes stored (each MessageID once)", h.pushes(), d.pushes()))
           .append(statRow("caught-up", "Changes found by catch-up", h.caughtUp(), d.caughtUp()))
           .append(statRow("delivered", "Deliveries", h.delivered(), d.delivered()))
           .append(statRow("dead", "Dead letters", h.dead(), d.dead()))

@@ -39,14 +39,15 @@ final class ConsoleQueries {
       SELECT * FROM m, d
       """;
 
-  /** Per hour over the last 24: one pass over each table, hours without any counted as 0. */
+  /** Per hour over the last 24 (pushes as above): one pass over each table, hours without any counted as 0. */
   private static final String HOURLY = """
       WITH h AS (
         SELECT generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()),
                                interval '1 hour') AS hour),
       p AS (
         SELECT date_trunc('hour', received_at) AS hour, count(*) AS n FROM inbound_message
-         WHERE received_at >= date_trunc('hour', now()) - interval '23 hours' GROUP BY 1),
+         WHERE received_at >= date_trunc('hour', now()) - interval '23 hours' AND message_id NOT LIKE 'catch-up:%'
+         GROUP BY 1),
       d AS (
         SELECT date_trunc('hour', delivered_at) AS hour, count(*) AS n FROM delivery
          WHERE state = 'DELIVERED' AND delivered_at >= date_trunc('hour', now()) - interval '23 hours' GROUP BY 1)
