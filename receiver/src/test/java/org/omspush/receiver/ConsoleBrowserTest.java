@@ -219,6 +219,16 @@ class ConsoleBrowserTest {
             "return window.consoleOldPage === undefined && document.readyState === 'complete';")));
   }
 
+  /** Every field of the page has its label (screen readers name it by that). */
+  static void assertLabelled() {
+    List<WebElement> inputs = browser.findElements(By.cssSelector("main input:not([type=hidden])"));
+    assertThat(inputs).isNotEmpty();
+    for (WebElement input : inputs) {
+      assertThat(browser.findElements(By.cssSelector("label[for='" + input.getAttribute("id") + "']")))
+          .as("a label for " + input.getAttribute("name")).hasSize(1);
+    }
+  }
+
   static String stat(String key) {
     return browser.findElement(By.cssSelector("[data-stat='" + key + "']")).getText();
   }
@@ -265,6 +275,12 @@ class ConsoleBrowserTest {
     assertThat(c.getSameSite()).isEqualTo("Strict");
     assertThat(c.getExpiry()).as("a browser session cookie; the signed expiry ends it on the server").isNull();
     assertThat(text()).contains("Signed in: admin");
+    // From the keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
+    new org.openqa.selenium.interactions.Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+    WebElement skip = browser.switchTo().activeElement();
+    assertThat(skip.getText()).isEqualTo("Skip to content");
+    skip.sendKeys(org.openqa.selenium.Keys.ENTER);
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("main");
   }
 
   @Test
@@ -304,6 +320,7 @@ class ConsoleBrowserTest {
   @Order(3)
   void an_outage_found_by_its_mrid_shows_each_version_its_claim_and_its_deliveries() throws Exception {
     open("/outages");
+    assertLabelled();
     browser.findElement(By.id("f-q")).sendKeys("console-a");
     navigate(browser.findElement(By.cssSelector("form.filters button")));
     List<WebElement> rows = browser.findElements(By.cssSelector("main table tbody tr"));
@@ -355,6 +372,7 @@ class ConsoleBrowserTest {
         + "last_error = 'the ISO answered 500 five times' where id = ?", id);
     open("/overview");
     assertThat(browser.findElement(By.cssSelector("section.attention")).getText()).contains("1 DEAD claim");
+    screenshot("overview-attention");
     open("/claims");
     WebElement row = browser.findElement(By.cssSelector("tr[data-claim='" + id + "']"));
     assertThat(row.getText()).contains("CONSOLE-B").contains("the ISO answered 500 five times");
@@ -370,6 +388,7 @@ class ConsoleBrowserTest {
   @Order(6)
   void a_rotated_secret_is_shown_once_and_the_subscriber_still_verifies_with_it() throws Exception {
     open("/subscribers");
+    assertLabelled();
     screenshot("subscribers");
     open("/subscribers/" + hookId);
     navigate(browser.findElement(By.xpath("//button[text()='Rotate secret']")));
