@@ -40,6 +40,7 @@ import org.omspush.fanout.SubscriberProblem;
 import org.omspush.fanout.Subscribers;
 import org.omspush.receiver.participants.Participants;
 import org.omspush.receiver.tls.CertificateExpiry;
+import org.omspush.store.ActivityCounts;
 import org.omspush.store.Claims;
 import org.omspush.store.Events;
 import org.omspush.store.Outages;
@@ -74,7 +75,7 @@ public final class Console {
   private final Claims claims;
   private final Outages outages;
   private final StateCounts counts;
-  private final ConsoleQueries queries;
+  private final ActivityCounts activity;
   private final List<IsoIdentity> identities;
   private final Participants participants;
   private final MeterRegistry metrics;
@@ -96,7 +97,7 @@ public final class Console {
     this.claims = claims;
     this.outages = new Outages(fanout.pool());
     this.counts = new StateCounts(fanout.pool());
-    this.queries = new ConsoleQueries(fanout.pool());
+    this.activity = new ActivityCounts(fanout.pool());
     this.identities = List.copyOf(identities);
     this.participants = participants;
     this.metrics = metrics;
@@ -281,10 +282,10 @@ public final class Console {
 
   private void overview(RoutingContext ctx) {
     Future<StateCounts.Snapshot> snapshot = counts.read();
-    Future<Map<String, ConsoleQueries.Window>> windows = queries.windows();
+    Future<Map<String, ActivityCounts.Window>> windows = activity.windows();
     // htmx's refresh of the live part: no charts or gates to read
     boolean refresh = ctx.request().getHeader("HX-Request") != null;
-    Future<List<ConsoleQueries.Hour>> hourly = refresh ? Future.succeededFuture(List.of()) : queries.hourly();
+    Future<List<ActivityCounts.Hour>> hourly = refresh ? Future.succeededFuture(List.of()) : activity.hourly();
     Future<List<Claims.Gate>> gates = claims.gates();
     Future<List<Subscriber>> subs = subscribers.list();
     render(ctx, Future.all(snapshot, windows, hourly, gates, subs), x -> {
@@ -293,8 +294,8 @@ public final class Console {
       StringBuilder b = new StringBuilder("<div id=\"live\" hx-get=\"/console/overview\" hx-trigger=\"every 30s, refresh\" "
           + "hx-select=\"#live\" hx-target=\"this\" hx-swap=\"outerHTML\">");
       b.append(attention(s, gates.result(), subs.result()));
-      ConsoleQueries.Window h = windows.result().get("1h");
-      ConsoleQueries.Window d = windows.result().get("24h");
+      ActivityCounts.Window h = windows.result().get("1h");
+      ActivityCounts.Window d = windows.result().get("24h");
       long waiting = s.claims().getOrDefault("PENDING", 0L);
       b.append("<section aria-labelledby=\"activity\"><h2 id=\"activity\">Activity</h2>")
           .append("<table class=\"stats\"><thead><tr><th scope=\"col\">What</th><th scope=\"col\">Last hour</th>")
@@ -317,7 +318,7 @@ public final class Console {
       JsonArray hours = new JsonArray();
       JsonArray pushes = new JsonArray();
       JsonArray delivered = new JsonArray();
-      for (ConsoleQueries.Hour hour : hourly.result()) {
+      for (ActivityCounts.Hour hour : hourly.result()) {
         hours.add(hour.hour().toEpochSecond());
         pushes.add(hour.pushes());
         delivered.add(hour.delivered());
@@ -553,7 +554,7 @@ public final class Console {
       return;
     }
     Future<List<Subscriber>> list = subscribers.list().map(all -> forParticipant(all, participant));
-    Future<Map<UUID, ConsoleQueries.Health>> health = queries.health();
+    Future<Map<UUID, ActivityCounts.Health>> health = activity.health();
     render(ctx, Future.all(list, health), x -> {
       Page.Context c = context(ctx);
       StringBuilder b = new StringBuilder(participantForm("subscribers", participant));
@@ -564,7 +565,7 @@ public final class Console {
             + "<th scope=\"col\">Circuit breaker</th><th scope=\"col\">Pending</th><th scope=\"col\">Dead letters</th>"
             + "<th scope=\"col\">Last success</th></tr></thead><tbody>");
         for (Subscriber s : list.result()) {
-          ConsoleQueries.Health hl = health.result().getOrDefault(s.id(), ConsoleQueries.Health.NONE);
+          ActivityCounts.Health hl = health.result().getOrDefault(s.id(), ActivityCounts.Health.NONE);
           b.append("<tr data-subscriber=\"").append(s.id()).append("\"><td><a href=\"/console/subscribers/")
               .append(s.id()).append("\">").append(e(s.url())).append("</a>")
               .append(s.description() == null ? "" : "<br><span class=\"hint\">" + e(s.description()) + "</span>")

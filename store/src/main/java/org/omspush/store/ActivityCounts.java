@@ -1,4 +1,4 @@
-package org.omspush.receiver.console;
+package org.omspush.store;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -11,10 +11,11 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The few counts the console shows that no admin API endpoint answers: activity over the last hour
- * and day, per hour for the charts, and each subscriber's health. Read only, on the database clock.
+ * The few counts the operator console shows that no admin API endpoint answers: activity over the
+ * last hour and day, per hour for its charts, and each subscriber's health. Read only, on the
+ * database clock; meant for a page view, not a scrape (each reads the last day of two tables).
  */
-final class ConsoleQueries {
+public final class ActivityCounts {
   /**
    * One pass over each table's last 24 hours. Pushes exclude what catch-up stored (its message ids
    * start with catch-up:).
@@ -63,21 +64,22 @@ final class ConsoleQueries {
         FROM delivery GROUP BY subscriber_id
       """;
 
-  record Window(long pushes, long caughtUp, long delivered, long dead) {}
+  public record Window(long pushes, long caughtUp, long delivered, long dead) {}
 
-  record Hour(OffsetDateTime hour, long pushes, long delivered) {}
+  public record Hour(OffsetDateTime hour, long pushes, long delivered) {}
 
-  record Health(long pending, long dead, OffsetDateTime lastSuccess) {
-    static final Health NONE = new Health(0, 0, null);
+  public record Health(long pending, long dead, OffsetDateTime lastSuccess) {
+    public static final Health NONE = new Health(0, 0, null);
   }
 
   private final Pool pool;
 
-  ConsoleQueries(Pool pool) {
+  public ActivityCounts(Pool pool) {
     this.pool = pool;
   }
 
-  Future<Map<String, Window>> windows() {
+  /** Keyed 1h and 24h. */
+  public Future<Map<String, Window>> windows() {
     return pool.query(WINDOWS).execute().map(rows -> {
       Row r = rows.iterator().next();
       Map<String, Window> out = new HashMap<>();
@@ -89,7 +91,8 @@ final class ConsoleQueries {
     });
   }
 
-  Future<List<Hour>> hourly() {
+  /** The last 24 hours, oldest first, each present. */
+  public Future<List<Hour>> hourly() {
     return pool.query(HOURLY).execute().map(rows -> {
       List<Hour> out = new ArrayList<>();
       for (Row r : rows) {
@@ -99,7 +102,8 @@ final class ConsoleQueries {
     });
   }
 
-  Future<Map<UUID, Health>> health() {
+  /** Subscribers without any delivery are absent. */
+  public Future<Map<UUID, Health>> health() {
     return pool.query(HEALTH).execute().map(rows -> {
       Map<UUID, Health> out = new HashMap<>();
       for (Row r : rows) {
