@@ -204,6 +204,37 @@ public final class Subscribers {
     });
   }
 
+  /**
+   * A test event ({@code org.omspush.test}, no outage in it) sent now, signed with the subscriber's
+   * secrets as a delivery is, but not stored and not retried: the subscriber's answer, or a failed
+   * future when it did not answer.
+   */
+  public Future<SubscriberHttp.Answer> sendTest(UUID id) {
+    return get(id).compose(s -> {
+      List<String> secrets = s.secrets().stream().map(org.omspush.store.fanout.SubscriberSecret::secret).toList();
+      if (secrets.isEmpty()) {
+        return Future.failedFuture(SubscriberProblem.invalid("the subscriber has no active secret to sign with"));
+      }
+      java.time.Instant now = java.time.Instant.now();
+      String eventId = UUID.randomUUID().toString();
+      io.vertx.core.buffer.Buffer body = new io.vertx.core.json.JsonObject().put("specversion", "1.0")
+          .put("id", eventId).put("source", CloudEvents.source(settings.instanceName()))
+          .put("type", CloudEvents.TYPE_PREFIX + "test").put("time", CloudEvents.time(now))
+          .put("datacontenttype", "application/json")
+          .put("data", new io.vertx.core.json.JsonObject().put("message", "a test event sent by an operator; "
+              + "it carries no outage and is not retried"))
+          .toBuffer();
+      String webhookId = "test-" + eventId;
+      MultiMap headers = HttpHeaders.headers()
+          .add("Content-Type", CloudEvents.CONTENT_TYPE)
+          .add("User-Agent", "oms-push-receiver")
+          .add("webhook-id", webhookId)
+          .add("webhook-timestamp", Long.toString(now.getEpochSecond()))
+          .add("webhook-signature", WebhookSignature.sign(webhookId, now.getEpochSecond(), body.getBytes(), secrets));
+      return http.send(s, HttpMethod.POST, headers, body, settings.deliveryTimeout());
+    });
+  }
+
   private Future<Void> checkDestination(SubscriberFields f) {
     return vertx.executeBlocking(() -> {
       try {

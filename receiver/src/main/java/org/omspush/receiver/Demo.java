@@ -154,6 +154,7 @@ final class Demo {
     // the ISO's documents (4 KB) go to the subscribers as HTTPS links, which they fetch
     env.put("OMS_INLINE_PAYLOAD_MAX", "1024");
     env.put("OMS_PARTICIPANTS_DIR", secondParticipant(work, pki).toString());
+    env.put("OMS_CONSOLE_VIEW_TOKEN", "view-" + java.util.UUID.randomUUID().toString().replace("-", ""));
     out.println("  participants: default (" + pki.participantClient().subject().getName() + "), " + SECOND_PARTICIPANT
         + " (" + pki.otherParticipantClient().subject().getName() + ")");
     List<ReceiverApp> replicas = new ArrayList<>();
@@ -172,6 +173,9 @@ final class Demo {
       }
       subscribers.register(vertx, replicas.get(0).adminPort(), env.get("OMS_ADMIN_TOKEN"));
       out.println("  subscribers: " + subscribers.describe());
+      out.println("  console: http://127.0.0.1:" + replicas.get(0).adminPort() + "/console/ (sign in with the admin "
+          + "token " + env.get("OMS_ADMIN_TOKEN") + ", or view only with " + env.get("OMS_CONSOLE_VIEW_TOKEN") + ")"
+          + (options.duration().isZero() ? "; open while the demo runs (--duration 10m keeps it open)" : ""));
       try (Pusher pusher = new Pusher(vertx, PusherOptions.asIso(pki))) {
         status = send(pusher, urls, scenario(pki, iso.state()), out);
         Activity activity = new Activity(pusher, urls, pki, iso.state(), options.duration());

@@ -241,6 +241,13 @@ public final class ReceiverApp {
           new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
               config.iso() == null ? java.util.List.of() : config.iso().identities()));
       admin.countIn(metrics);
+      if (fc.adminToken() != null) {
+        admin.withConsole(new org.omspush.receiver.console.Console(secretKeys.derive("console-session"),
+            fc.adminToken(), config.console().viewToken(), config.console().sessionTtl(), config.adminTls() != null,
+            f, new org.omspush.store.Claims(pool),
+            config.iso() == null ? java.util.List.of() : config.iso().identities(), participants, metrics,
+            java.time.Clock.systemUTC()));
+      }
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
         adminVerticle = admin;

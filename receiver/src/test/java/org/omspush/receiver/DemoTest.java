@@ -78,6 +78,8 @@ class DemoTest {
     assertThat(text).contains("receiver 1 listening on https://localhost:", "receiver 2 listening on https://localhost:")
         .contains("every push answered as the contract says")
         .contains("participants: default (", "SC_DEMO2 (")
+        .containsPattern("console: http://127\\.0\\.0\\.1:\\d+/console/ \\(sign in with the admin token \\w+, "
+            + "or view only with view-\\w+\\)")
         .containsPattern("outage OUT-2026-1002 to SC_DEMO2 +200 +stored")
         .containsPattern("the same to a participant not served +404 +unknown_participant")
         .contains("Every acknowledged push was redeemed and delivered; the ISO saw no AUP violation.");

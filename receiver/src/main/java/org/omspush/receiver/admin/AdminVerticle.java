@@ -68,6 +68,7 @@ public final class AdminVerticle extends VerticleBase {
   private final Fanout fanout;
   private final AdminTls tls;
   private final ClaimsApi claims;
+  private org.omspush.receiver.console.Console console;
   private HttpServer server;
   private Router router;
   private AdminContract contract;
@@ -84,6 +85,12 @@ public final class AdminVerticle extends VerticleBase {
     this.fanout = fanout;
     this.tls = tls;
     this.claims = claims;
+  }
+
+  /** Adds the operator console under /console/ (it runs only when the admin token is set). */
+  public AdminVerticle withConsole(org.omspush.receiver.console.Console console) {
+    this.console = console;
+    return this;
   }
 
   @Override
@@ -109,6 +116,9 @@ public final class AdminVerticle extends VerticleBase {
       router.route("/api/*").handler(api::validate);
       router.get(AdminContract.PATH).handler(api::serve);
       routes(router);
+      if (console != null) {
+        console.mount(vertx, router);
+      }
     }
     router.route().last().handler(ctx -> ProblemDetails.of(404, "not-found", "Not found",
         "no resource at " + ctx.request().path()).send(ctx.response()));
@@ -133,7 +143,8 @@ public final class AdminVerticle extends VerticleBase {
       if (token == null) {
         log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} ({}) answers 503", s.actualPort(), scheme);
       } else {
-        log.info("admin API on {}://{}:{}/api/v1 (bearer token)", scheme, host, s.actualPort());
+        log.info("admin API on {}://{}:{}/api/v1 (bearer token){}", scheme, host, s.actualPort(),
+            console == null ? "" : ", console at /console/");
       }
     });
   }

@@ -49,7 +49,8 @@ public record ReceiverConfig(
     PayloadConfig payload,
     SecretsConfig secrets,
     int largeTransfersMax,
-    Path participantsDir) {
+    Path participantsDir,
+    ConsoleConfig console) {
 
   public static final long MIB = 1024 * 1024;
 
@@ -58,7 +59,7 @@ public record ReceiverConfig(
     return new ReceiverConfig(url, dataDir, pushHost, pushPort, pushPath, tls, pushIdentities, requireSignature,
         maxBodyBytes, inflightBodyBytes, opsHost, opsPort, dbPoolSize, verifyThreads, iso, fanout, certificates,
         retention, pushLimits, adminTls, payload, secrets, largeTransfersMax,
-        participantsDir);
+        participantsDir, console);
   }
 
   public static ReceiverConfig fromEnvironment() {
@@ -127,6 +128,7 @@ public record ReceiverConfig(
         PayloadConfig.from(s, FanoutConfig.baseUrl(s)),
         SecretsConfig.from(s),
         (int) s.positive("OMS_LARGE_TRANSFERS_MAX", org.omspush.store.PayloadTransfers.DEFAULT_MAX),
-        s.readableDirectory("OMS_PARTICIPANTS_DIR"));
+        s.readableDirectory("OMS_PARTICIPANTS_DIR"),
+        ConsoleConfig.from(s, s.string("OMS_ADMIN_TOKEN", null)));
   }
 }

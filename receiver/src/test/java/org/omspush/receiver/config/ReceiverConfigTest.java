@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,6 +52,29 @@ class ReceiverConfigTest {
     assertThat(c.databaseUrl()).isNull();
     assertThat(c.dataDir()).isEqualTo(Path.of("./oms-data"));
     assertThat(c.retention()).isEqualTo(RetentionConfig.from(Map.of()));
+  }
+
+  @Test
+  void the_console_has_no_view_token_and_8h_sessions_by_default_and_refuses_a_weak_or_reused_view_token() {
+    ReceiverConfig c = ReceiverConfig.from(env());
+    assertThat(c.console().viewToken()).isNull();
+    assertThat(c.console().sessionTtl()).isEqualTo(java.time.Duration.ofHours(8));
+    Map<String, String> env = env();
+    env.put("OMS_CONSOLE_VIEW_TOKEN", "view-token-of-enough-length");
+    env.put("OMS_CONSOLE_SESSION_TTL", "30m");
+    c = ReceiverConfig.from(env);
+    assertThat(c.console().viewToken()).isEqualTo("view-token-of-enough-length");
+    assertThat(c.console().sessionTtl()).isEqualTo(java.time.Duration.ofMinutes(30));
+    assertThat(c.console().toString()).doesNotContain("view-token-of-enough-length");
+    env.put("OMS_CONSOLE_VIEW_TOKEN", "short");
+    assertThat(failure(env).getMessage()).contains("OMS_CONSOLE_VIEW_TOKEN").contains("at least 16");
+    env.put("OMS_CONSOLE_VIEW_TOKEN", env.get("OMS_ADMIN_TOKEN"));
+    assertThat(failure(env).getMessage()).contains("OMS_CONSOLE_VIEW_TOKEN").contains("differ from OMS_ADMIN_TOKEN");
+    env.remove("OMS_CONSOLE_VIEW_TOKEN");
+    for (String ttl : List.of("0", "8d", "soon")) {
+      env.put("OMS_CONSOLE_SESSION_TTL", ttl);
+      assertThat(failure(env).getMessage()).as(ttl).contains("OMS_CONSOLE_SESSION_TTL");
+    }
   }
 
   @Test

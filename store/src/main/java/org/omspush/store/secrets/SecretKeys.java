@@ -57,6 +57,20 @@ public final class SecretKeys {
     return byId.containsKey(keyId);
   }
 
+  /**
+   * A key for another purpose (HMAC-SHA256 of the purpose under the current key): the same on every
+   * replica with this configuration, and changed when the current key is.
+   */
+  public byte[] derive(String purpose) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(current.bytes(), "HmacSHA256"));
+      return mac.doFinal(SealingKey.utf8("derived:" + purpose));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available", e);
+    }
+  }
+
   public SealedValue seal(byte[] plain, String place) {
     byte[] nonce = new byte[NONCE];
     RANDOM.nextBytes(nonce);
