@@ -317,4 +317,38 @@ class AdminOpenApiTest {
     // A subscriber id that is no UUID is still a 404, not a 400.
     assertThat(call("GET", "/api/v1/subscribers/not-a-uuid", null).statusCode()).isEqualTo(404);
   }
+
+  @Test
+  void a_test_event_is_sent_at_once_signed_and_its_answer_or_its_absence_reported() throws Exception {
+    java.util.List<io.vertx.core.http.HttpServerRequest> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.http.HttpServer hook = await(vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      heads.add(req);
+      bodies.add(b.toString());
+      req.response().setStatusCode(202).end("got it");
+    })).listen(0, "127.0.0.1"));
+    HttpResponse<String> created = call("POST", "/api/v1/subscribers", new JsonObject()
+        .put("url", "http://127.0.0.1:" + hook.actualPort() + "/hook")
+        .put("eventTypes", new JsonArray().add("market.event")).encode());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    JsonObject sub = new JsonObject(created.body());
+
+    HttpResponse<String> sent = call("POST", "/api/v1/subscribers/" + sub.getString("id") + "/test", null);
+    assertThat(sent.statusCode()).as(sent.body()).isEqualTo(200);
+    assertThat(new JsonObject(sent.body()).getMap()).containsEntry("answered", true).containsEntry("status", 202)
+        .containsEntry("excerpt", "got it");
+    assertThat(bodies).hasSize(1);
+    java.net.http.HttpHeaders headers = java.net.http.HttpHeaders.of(heads.get(0).headers().entries().stream()
+        .collect(java.util.stream.Collectors.groupingBy(e -> e.getKey().toLowerCase(java.util.Locale.ROOT),
+            java.util.stream.Collectors.mapping(Map.Entry::getValue, java.util.stream.Collectors.toList()))), (a, b) -> true);
+    new com.standardwebhooks.Webhook(sub.getString("secret")).verify(bodies.get(0), headers);
+    assertThat(new JsonObject(bodies.get(0)).getString("type")).isEqualTo("org.omspush.test");
+
+    await(hook.close());
+    HttpResponse<String> unanswered = call("POST", "/api/v1/subscribers/" + sub.getString("id") + "/test", null);
+    assertThat(unanswered.statusCode()).as(unanswered.body()).isEqualTo(200);
+    assertThat(new JsonObject(unanswered.body()).getBoolean("answered")).isFalse();
+    assertThat(new JsonObject(unanswered.body()).getString("error")).isNotBlank();
+    assertThat(call("POST", "/api/v1/subscribers/" + UUID.randomUUID() + "/test", null).statusCode()).isEqualTo(404);
+  }
 }

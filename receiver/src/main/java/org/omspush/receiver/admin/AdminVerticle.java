@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * GET    /api/v1/subscribers/{id}/deliveries        ?state=pending|delivered|skipped|dead&amp;limit=&amp;before=
  * GET    /api/v1/subscribers/{id}/dead-letters      ?limit=
  * POST   /api/v1/subscribers/{id}/replay            {"deliveryId"?} (or ?deliveryId=): all dead letters, or one
+ * POST   /api/v1/subscribers/{id}/test              a test event sent now: the subscriber's answer
  * GET    /api/v1/claims, /api/v1/gates …            claims and AUP gates: {@link ClaimsApi}
  * GET    /api/v1/outages, /api/v1/market-events …   the read API: {@link ReadApi}
  * GET    /api/v1/openapi.json                       the OpenAPI 3.1 document that describes all of these
@@ -225,6 +226,12 @@ public final class AdminVerticle extends VerticleBase {
       return subs.replay(id, deliveryId);
     })).onComplete(reply(ctx, ids -> new JsonObject().put("replayed", ids.size())
         .put("deliveryIds", new JsonArray(ids.stream().map(UUID::toString).toList())))));
+    r.post("/api/v1/subscribers/:id/test").handler(ctx -> id(ctx).compose(id -> subs.sendTest(id)
+        .map(answer -> new JsonObject().put("answered", true).put("status", answer.status())
+            .put("excerpt", answer.excerpt()))
+        .recover(e -> e instanceof SubscriberProblem ? Future.failedFuture(e)
+            : Future.succeededFuture(new JsonObject().put("answered", false).put("error", String.valueOf(e.getMessage())))))
+        .onComplete(reply(ctx, j -> j)));
     claims.mount(r);
     new ReadApi(new Outages(fanout.pool()), new Events(fanout.pool()), fanout.payloadDownloads()).mount(r);
   }
