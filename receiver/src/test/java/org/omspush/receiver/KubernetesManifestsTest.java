@@ -168,7 +168,10 @@ class KubernetesManifestsTest {
     // The container's environment: envFrom the ConfigMap, then env (later wins, as in Kubernetes).
     Map<String, String> env = new HashMap<>(r.configMapData());
     env.putAll(r.plainEnv());
-    assertThat(r.secretEnv()).containsOnlyKeys("OMS_DATABASE_URL", "OMS_ADMIN_TOKEN");
+    assertThat(r.secretEnv()).containsOnlyKeys("OMS_DATABASE_URL", "OMS_ADMIN_TOKEN", "OMS_CONSOLE_VIEW_TOKEN");
+    // every Secret reference is the overlay's own, the optional view-only token's too
+    assertThat(r.secretEnv().values()).allSatisfy(ref -> assertThat(ref.toString()).contains("-production"));
+    env.put("OMS_CONSOLE_VIEW_TOKEN", UUID.randomUUID().toString().replace("-", ""));
     env.put("OMS_ADMIN_TOKEN", UUID.randomUUID().toString().replace("-", ""));
     env.remove("JAVA_TOOL_OPTIONS");
 
