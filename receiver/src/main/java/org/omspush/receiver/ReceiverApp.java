@@ -236,7 +236,8 @@ public final class ReceiverApp {
       fanout.shareTransfers(transfers);
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls(),
           new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
-              config.iso() == null ? java.util.List.of() : config.iso().identities()));
+              config.iso() == null ? org.omspush.claimcheck.retrieve.ParticipantIdentities.of(java.util.Map.of())
+                  : participants));
       return vertx.deployVerticle(admin).map(id -> {
         adminDeployment = id;
         adminPort = admin.actualPort();

@@ -48,9 +48,10 @@ import org.w3c.dom.Element;
  *
  * <p>One verticle per replica: every participant's state (running, asked again, its timer) is
  * changed on this verticle's event loop only; {@link #requestSoon} may be called from anywhere.
- * At most {@link #CONCURRENT} participants are caught up at once. A scheduled run is skipped when
- * any replica wrote the participant's cursor within half the reconcile interval, so three
- * replicas do not ask three times.
+ * At most {@link #CONCURRENT} participants are caught up at once, in an order of each replica's
+ * own. A run at the reconcile interval is skipped when any replica wrote the participant's cursor
+ * within half the interval, so three replicas do not ask three times; one at start-up or asked
+ * for by a version gap always runs.
  */
 public final class CatchUp extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CatchUp.class);
@@ -102,6 +103,7 @@ public final class CatchUp extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // Never skipped: after a downtime of every replica, this is what finds the pushes missed.
     everyone(false, "start-up");
     periodic = vertx.setPeriodic(settings.reconcileInterval().toMillis(), t -> everyone(true, "reconcile interval"));
     return Future.succeededFuture();
@@ -117,11 +119,15 @@ public final class CatchUp extends VerticleBase {
 
   private void everyone(boolean scheduled, String why) {
     signers.keySet().retainAll(participants.identities().values().stream().map(IsoIdentity::gateKey).toList());
-    for (var e : participants.identities().entrySet()) {
-      if (e.getValue().serves(SERVICE)) {
-        request(e.getKey(), scheduled, why);
+    // In an order of its own on each replica: replicas started together do not queue for the same gates.
+    List<String> keys = new java.util.ArrayList<>();
+    participants.identities().forEach((key, id) -> {
+      if (id.serves(SERVICE)) {
+        keys.add(key);
       }
-    }
+    });
+    java.util.Collections.shuffle(keys);
+    keys.forEach(key -> request(key, scheduled, why));
   }
 
   /** Runs the participant's catch-up within a second; several requests in that second make one run. */

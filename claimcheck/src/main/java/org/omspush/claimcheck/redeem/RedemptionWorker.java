@@ -506,6 +506,8 @@ public final class RedemptionWorker extends VerticleBase {
           .mapEmpty();
     }
     if (answer instanceof RetrieveAnswer.Forbidden f) {
+      // Shown by the replica that saw the 403: the scheduler no longer takes from a refused gate.
+      refusedFlag(lane).set(1);
       about(log.atError(), claim).log("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator "
           + "clears the gate (POST /api/v1/gates/{identity}/{service}/clear)", service, lane.identity().subjectDn(),
           f.description());
