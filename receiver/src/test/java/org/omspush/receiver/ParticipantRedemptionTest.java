@@ -209,6 +209,16 @@ class ParticipantRedemptionTest {
         .as("claims that saw a refusal or a failure").isZero();
     assertThat(TestDatabase.count(db, "event")).isEqualTo(keys.size() * perParticipant);
     assertThat(TestDatabase.count(db, "claim", "lease_owner is not null")).as("leases left held").isZero();
+    if (replicaCount == 1) {
+      String scrape = replicas.get(0).app.metrics().scrape();
+      for (String key : keys) {
+        assertThat(scrape).as("per-participant metrics of %s", key)
+            .containsPattern("oms_retrieve_calls_total\\{[^}]*outcome=\"document\"[^}]*participant=\"" + key
+                + "\"[^}]*\\} " + perParticipant + "\\.0")
+            .containsPattern("oms_participant_gate_wait_seconds_count\\{[^}]*participant=\"" + key + "\"")
+            .containsPattern("oms_participant_certificate_expiry_seconds\\{participant=\"" + key + "\"\\} [1-9]");
+      }
+    }
   }
 
   @Test
@@ -276,6 +286,9 @@ class ParticipantRedemptionTest {
         .as("SC_A's claim waits, PENDING, not counted").isEqualTo(1);
     assertThat(iso.stats().calls(principal("SC_A"), OUTAGES)).as("calls with SC_A's certificate after its removal")
         .isEqualTo(callsOfA);
+    await(r.app.refreshStateGauges());
+    assertThat(r.app.metrics().scrape()).as("the waiting claim shows")
+        .containsPattern("oms_participant_claims_waiting\\{participant=\"SC_A\"\\} 1\\.0");
 
     participants.put("SC_A", certs.get("SC_A"));
     eventually("SC_A's claim redeemed once it is back", Duration.ofSeconds(20), () -> redeemed("SC_A") == 1);
