@@ -19,9 +19,7 @@ import org.omspush.claimcheck.redeem.RedemptionSettings;
 import org.omspush.claimcheck.redeem.RedemptionWorker;
 import org.omspush.claimcheck.retrieve.AnswerReader;
 import org.omspush.claimcheck.retrieve.DocumentAnswerReader;
-import org.omspush.claimcheck.retrieve.IsoIdentity;
 import org.omspush.claimcheck.retrieve.RetrieveClient;
-import org.omspush.claimcheck.retrieve.RetrieveServices;
 import org.omspush.receiver.config.IsoConfig;
 import org.omspush.fanout.Fanout;
 import org.omspush.receiver.admin.AdminVerticle;
@@ -74,6 +72,7 @@ public final class ReceiverApp {
   private final java.util.List<PushVerticle> pushVerticles = new java.util.concurrent.CopyOnWriteArrayList<>();
   private String pushDeployment;
   private String redemptionDeployment;
+  private String catchUpDeployment;
   private String deliveryDeployment;
   private String adminDeployment;
   private AdminVerticle adminVerticle;
@@ -122,7 +121,8 @@ public final class ReceiverApp {
         .compose(this::migrate)
         .compose(url -> {
           pool = Pools.create(vertx, url, config.dbPoolSize());
-          stateGauges = new org.omspush.receiver.ops.StateGauges(vertx, new org.omspush.store.StateCounts(pool), metrics);
+          stateGauges = new org.omspush.receiver.ops.StateGauges(vertx, new org.omspush.store.StateCounts(pool), metrics,
+              new RedemptionStore(pool));
           stateGauges.start();
           PushStore pushStore = new PushStore(pool);
           store.set(pushStore);
@@ -204,29 +204,27 @@ public final class ReceiverApp {
     }
     RedemptionSettings rs = iso.redemption();
     WorkerExecutor isoWorkers = vertx.createSharedWorkerExecutor("oms-retrieve", 2);
-    retrieveClient = new RetrieveClient(vertx, iso.baseUrl(), iso.isoCa(), iso.identities(), isoWorkers,
+    retrieveClient = new RetrieveClient(vertx, iso.baseUrl(), iso.isoCa(), isoWorkers,
         new AnswerReader(rs.verifyIsoSignature()),
         new DocumentAnswerReader(rs.maxPayloadBytes(), rs.verifyIsoSignature()), new PayloadStore(pool), transfers,
         rs.requestTimeout(), rs.maxPayloadBytes());
     RedemptionStore redemption = new RedemptionStore(pool);
     AupGate gate = new AupGate(vertx, redemption, rs, metrics);
     String owner = workerId();
-    IsoIdentity changesIdentity = iso.identities().stream().filter(i -> i.serves(RetrieveServices.OUTAGE_CHANGES))
-        .findFirst().orElse(null);
     RedemptionWorker[] worker = new RedemptionWorker[1];
-    catchUp = changesIdentity == null ? null : new CatchUp(vertx, redemption, store.get(), retrieveClient,
-        changesIdentity, gate, isoWorkers, metrics, rs, service -> worker[0].wake(service));
-    worker[0] = new RedemptionWorker(redemption, retrieveClient, iso.identities(), rs, isoWorkers, metrics, owner,
-        catchUp, gate);
+    catchUp = new CatchUp(redemption, store.get(), retrieveClient, participants, gate, isoWorkers, metrics, rs,
+        service -> worker[0].wake(service));
+    worker[0] = new RedemptionWorker(redemption, retrieveClient, participants, rs, isoWorkers, metrics, owner,
+        catchUp, gate, iso.maxInFlight());
     return vertx.deployVerticle(worker[0])
         .onSuccess(id -> redemptionDeployment = id)
         .compose(id -> wakeups.listen(Wakeups.CLAIM_DUE, payload -> worker[0].wake(null)))
-        .onSuccess(v -> {
-          if (catchUp != null) {
-            catchUp.start();
-          }
-          log.info("redemption worker {} started for {} identities against {} (AUP {} ms + {} ms margin)", owner,
-              iso.identities().size(), iso.baseUrl(), rs.aupInterval().toMillis(), rs.aupMargin().toMillis());
+        .compose(v -> vertx.deployVerticle(catchUp))
+        .onSuccess(id -> {
+          catchUpDeployment = id;
+          log.info("redemption scheduler {} started for {} participants against {} (AUP {} ms + {} ms margin, at most "
+              + "{} calls in flight)", owner, participants.identities().size(), iso.baseUrl(),
+              rs.aupInterval().toMillis(), rs.aupMargin().toMillis(), iso.maxInFlight());
         })
         .mapEmpty();
   }
@@ -239,7 +237,8 @@ public final class ReceiverApp {
       fanout.shareTransfers(transfers);
       AdminVerticle admin = new AdminVerticle(fc.adminHost(), fc.adminPort(), fc.adminToken(), f, config.adminTls(),
           new org.omspush.receiver.admin.ClaimsApi(new org.omspush.store.Claims(pool),
-              config.iso() == null ? java.util.List.of() : config.iso().identities()));
+              config.iso() == null ? org.omspush.claimcheck.retrieve.ParticipantIdentities.of(java.util.Map.of())
+                  : participants));
       admin.countIn(metrics);
       if (fc.adminToken() != null) {
         admin.withConsole(new org.omspush.receiver.console.Console(secretKeys.derive("console-session"),
@@ -303,11 +302,11 @@ public final class ReceiverApp {
    * retention (after its batch in progress); never fails.
    */
   private Future<Void> stopWorkers() {
-    if (catchUp != null) {
-      catchUp.stop();
-    }
+    Future<Void> catchUpStopped = undeploy(catchUpDeployment);
+    catchUpDeployment = null;
     Future<Void> retentionStopped = retention == null ? Future.succeededFuture() : retention.stop();
-    Future<Void> stopped = Future.join(undeploy(redemptionDeployment), undeploy(deliveryDeployment), retentionStopped)
+    Future<Void> stopped = Future.join(catchUpStopped, undeploy(redemptionDeployment), undeploy(deliveryDeployment),
+            retentionStopped)
         .<Void>mapEmpty().otherwiseEmpty();
     redemptionDeployment = null;
     deliveryDeployment = null;

@@ -59,6 +59,7 @@ import org.omspush.store.testing.TestDatabase;
  * The receiver's GC log gives the peak heap, printed and written to {@code target/}.
  */
 class LargeDocumentsTest {
+  private static final List<String> PARTICIPANTS = List.of("default", "SC_OTHER", "SC_THIRD");
   private static final int DOCUMENT_BYTES = 48 * 1024 * 1024;
   private static final Duration LIMIT = Duration.ofMinutes(12);
 
@@ -95,24 +96,30 @@ class LargeDocumentsTest {
   }
 
   @Test
-  void receiver_with_256_mib_heap_redeems_48_mib_documents_for_three_identities_while_ten_downloads_run()
+  void receiver_with_256_mib_heap_redeems_48_mib_documents_for_three_participants_while_ten_downloads_run()
       throws Exception {
     DevPki pki = DevPki.generate(dir.resolve("pki"));
     DevPki.Credential third = pki.issueParticipant(
         new X500Principal("CN=SC_THIRD_OMS,OU=Scheduling,O=Third Energy,C=US"), "third-participant-client.pem");
     vertx = Vertx.vertx();
-    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(RedemptionTest.AUP)));
+    // Three participants, each with its own certificate: three documents fetched at once, each under its own gate.
+    iso = await(IsoSim.start(vertx, IsoSimOptions.of(pki).aupInterval(RedemptionTest.AUP).participants(Map.of(
+        PARTICIPANTS.get(0), pki.participantClient().certificate(),
+        PARTICIPANTS.get(1), pki.otherParticipantClient().certificate(),
+        PARTICIPANTS.get(2), third.certificate()))));
+    Path participantsDir = dir.resolve("participants");
+    for (var e : Map.of(PARTICIPANTS.get(1), pki.otherParticipantClient(), PARTICIPANTS.get(2), third).entrySet()) {
+      Path sub = Files.createDirectories(participantsDir.resolve(e.getKey()));
+      Files.copy(e.getValue().certificateFile(), sub.resolve("tls.crt"));
+      Files.copy(e.getValue().keyFile(), sub.resolve("tls.key"));
+    }
     DatabaseUrl db = TestDatabase.fresh();
 
     String outageService = RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName();
     Map<String, String> env = DevEnvironment.of(pki);
     env.putAll(RedemptionTest.isoEnvironment(pki, iso));
-    env.put("OMS_ISO_CERT_2", pki.otherParticipantClient().certificateFile().toString());
-    env.put("OMS_ISO_KEY_2", pki.otherParticipantClient().keyFile().toString());
-    env.put("OMS_ISO_SERVICES_2", outageService);
-    env.put("OMS_ISO_CERT_3", third.certificateFile().toString());
-    env.put("OMS_ISO_KEY_3", third.keyFile().toString());
-    env.put("OMS_ISO_SERVICES_3", outageService);
+    env.put("OMS_PARTICIPANTS_DIR", participantsDir.toString());
+    env.put("OMS_ISO_SERVICES", outageService);
     // The stand-in builds, gzips and signs a 48 MiB answer before its first byte: seconds on a busy machine.
     env.put("OMS_RETRIEVE_TIMEOUT", "120s");
     env.put("OMS_CLAIM_LEASE", "120s");
@@ -130,7 +137,7 @@ class LargeDocumentsTest {
         opsPort, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-Xlog:gc:file=" + gcLog));
     receiver.awaitReady();
 
-    // Three documents at once, one lane per identity.
+    // Three documents at once, one per participant.
     Map<String, String> expected = new LinkedHashMap<>();
     List<OutageVersion> first = pushOutages(pki, "OUT-LARGE-A", expected);
     eventually("the first three documents redeemed", () -> redeemed(db) == 3);
@@ -176,7 +183,7 @@ class LargeDocumentsTest {
     assertThat(iso.stats().totalViolations()).isZero();
 
     long[] heap = heapMiB(gcLog);
-    String figure = "receiver at -Xmx256m, 3 identities x 2 rounds of 48 MiB documents with 10 payload downloads: "
+    String figure = "receiver at -Xmx256m, 3 participants x 2 rounds of 48 MiB documents with 10 payload downloads: "
         + "peak heap " + heap[0] + " MiB (before a collection), largest live heap " + heap[1]
         + " MiB (after one), from its GC log";
     System.out.println(figure);
@@ -191,9 +198,12 @@ class LargeDocumentsTest {
       expected.put(v.outageMRID(), sha256(Documents.outage(v)));
       versions.add(v);
     }
-    try (Publisher p = new Publisher(vertx, pki, receiver.pushUrl())) {
-      for (OutageVersion v : versions) {
-        assertThat(await(p.publish(iso.state().statusChange(v))).statusCode()).isEqualTo(200);
+    for (int i = 0; i < versions.size(); i++) {
+      String participant = PARTICIPANTS.get(i);
+      String url = receiver.pushUrl() + ("default".equals(participant) ? "" : "/" + participant);
+      try (Publisher p = new Publisher(vertx, pki, url)) {
+        assertThat(await(p.publish(iso.state().statusChange(participant, versions.get(i)))).statusCode())
+            .isEqualTo(200);
       }
     }
     return versions;

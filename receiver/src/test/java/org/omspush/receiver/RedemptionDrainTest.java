@@ -93,14 +93,20 @@ class RedemptionDrainTest {
   }
 
   @Test
-  void a_lease_held_while_waiting_at_the_aup_gate_is_given_back_without_an_attempt() throws Exception {
-    // A minute between calls: the second claim waits at the gate, leased, when the drain starts.
+  void a_claim_waiting_for_its_aup_gate_holds_no_lease_and_is_free_after_a_drain_without_an_attempt()
+      throws Exception {
+    // A minute between calls: the second claim waits for the gate when the drain starts. The
+    // scheduler leases only claims whose gate is open, so the waiting claim holds no lease that
+    // another replica would have to wait out.
     startReceiver(Map.of("OMS_AUP_INTERVAL", "60s"));
     push(newOutage());
     eventually("the first claim redeemed", Duration.ofSeconds(60), () -> claims("state = 'REDEEMED'") == 1);
     push(newOutage());
-    eventually("the second claim leased at the gate", Duration.ofSeconds(30),
-        () -> claims("state = 'PENDING' AND lease_until > now()") == 1);
+    eventually("the second claim due, its gate closed", Duration.ofSeconds(30),
+        () -> claims("state = 'PENDING' AND next_attempt_at <= now()") == 1
+            && TestDatabase.count(db, "aup_gate", "next_allowed_at > now() + interval '30 seconds'") == 1);
+    Thread.sleep(500); // the scheduler has seen the push by now (a NOTIFY, then the lease it did not take)
+    assertThat(claims("state = 'PENDING' AND lease_owner IS NULL")).as("waiting without a lease").isEqualTo(1);
 
     await(receiver.app.drain(Duration.ZERO, Duration.ofSeconds(20)));
 

@@ -48,6 +48,95 @@ final class RedemptionSql {
                   AS other_newest_version
       """;
 
+  /**
+   * The scheduler's lease: of every lane (participant, identity, service) given, the earliest due
+   * claim whose gate is open and not refused, earliest due first across all lanes. $1 participants,
+   * $2 identities (gate keys), $3 services: one lane per index; $4 owner, $5 lease seconds, $6 lost
+   * fetches that make a claim DEAD (as LEASE_NEXT). Each lane's head is found through
+   * claim_participant_due_idx, so a long backlog of one participant costs the others nothing. A
+   * head another replica is leasing at this moment is skipped, not waited for.
+   */
+  static final String LEASE_NEXT_ANY = """
+      WITH lanes AS (
+        SELECT l.participant, l.identity, l.service
+          FROM unnest($1::text[], $2::text[], $3::text[]) AS l(participant, identity, service)
+          LEFT JOIN aup_gate g ON g.identity = l.identity AND g.service = l.service
+         WHERE g.identity IS NULL OR (g.next_allowed_at <= now() AND g.refused_at IS NULL)
+      ), heads AS (
+        SELECT h.id, h.next_attempt_at, lanes.identity
+          FROM lanes
+          CROSS JOIN LATERAL (
+            SELECT c.id, c.next_attempt_at FROM claim c
+             WHERE c.state = 'PENDING' AND c.participant = lanes.participant AND c.service = lanes.service
+               AND c.next_attempt_at <= now() AND (c.lease_until IS NULL OR c.lease_until < now())
+             ORDER BY c.next_attempt_at, c.id
+             LIMIT 1) h
+      ), next AS (
+        SELECT c.id, heads.identity, c.fetch_started_at IS NOT NULL AS lost,
+               c.fetch_started_at IS NOT NULL AND c.lost_fetches + 1 >= $6 AS dead
+          FROM heads JOIN claim c ON c.id = heads.id
+         WHERE c.state = 'PENDING' AND (c.lease_until IS NULL OR c.lease_until < now())
+         ORDER BY heads.next_attempt_at, heads.id
+         LIMIT 1
+         FOR UPDATE OF c SKIP LOCKED
+      )
+      UPDATE claim c
+         SET lease_owner = CASE WHEN next.dead THEN NULL ELSE $4 END,
+             lease_until = CASE WHEN next.dead THEN NULL ELSE now() + make_interval(secs => $5) END,
+             updated_at = now(), fetch_started_at = NULL,
+             lost_fetches = c.lost_fetches + CASE WHEN next.lost THEN 1 ELSE 0 END,
+             state = CASE WHEN next.dead THEN 'DEAD' ELSE c.state END,
+             dead_reason = CASE WHEN next.dead THEN 'receiver_lost' ELSE c.dead_reason END,
+             last_error = CASE WHEN next.lost THEN 'a fetch ended with its lease lost and no answer (the receiver '
+                               || 'died or stopped) ' || (c.lost_fetches + 1) || ' time(s)' ELSE c.last_error END,
+             lookup = CASE WHEN c.expires_at IS NOT NULL AND c.expires_at < now() THEN 'KEY' ELSE c.lookup END
+        FROM next
+       WHERE c.id = next.id
+      RETURNING c.state, c.transient_failures, c.lost_fetches, next.lost, c.participant, next.identity,
+                c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
+                c.last_modified, c.token, c.lookup, c.service, c.attempts, c.market_event_id,
+                (c.expires_at IS NOT NULL AND c.expires_at < now()) AS token_expired,
+                (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
+                (SELECT max(o.version) FROM claim o
+                  WHERE o.outage_mrid = c.outage_mrid AND o.participant = c.participant AND o.id <> c.id)
+                  AS other_newest_version
+      """;
+
+  /**
+   * When the scheduler next has something to do in these lanes ($1, $2, $3 as LEASE_NEXT_ANY):
+   * seconds until the earliest moment a lane's first unleased claim is due and its gate open, or
+   * a lease held elsewhere runs out (its replica may have died). Null when the lanes hold no
+   * pending claim; a refused gate waits for an operator, not for time.
+   */
+  static final String NEXT_DUE = """
+      WITH lanes AS (
+        SELECT l.participant, l.service, g.next_allowed_at
+          FROM unnest($1::text[], $2::text[], $3::text[]) AS l(participant, identity, service)
+          LEFT JOIN aup_gate g ON g.identity = l.identity AND g.service = l.service
+         WHERE g.refused_at IS NULL
+      ), due AS (
+        SELECT GREATEST(h.next_attempt_at, COALESCE(lanes.next_allowed_at, '-infinity'::timestamptz)) AS at
+          FROM lanes
+          CROSS JOIN LATERAL (
+            SELECT c.next_attempt_at FROM claim c
+             WHERE c.state = 'PENDING' AND c.participant = lanes.participant AND c.service = lanes.service
+               AND (c.lease_until IS NULL OR c.lease_until < now())
+             ORDER BY c.next_attempt_at, c.id
+             LIMIT 1) h
+        UNION ALL
+        SELECT min(c.lease_until) FROM claim c
+         WHERE c.state = 'PENDING' AND c.lease_until >= now()
+           AND (c.participant, c.service) IN (SELECT participant, service FROM lanes)
+      )
+      SELECT extract(epoch FROM min(at) - now())::float8 AS wait_seconds FROM due
+      """;
+
+  /** PENDING claims by participant and the age of each one's oldest (database clock). */
+  static final String PENDING_BY_PARTICIPANT = """
+      SELECT participant, count(*) AS waiting, extract(epoch FROM now() - min(created_at))::float8 AS oldest_seconds
+        FROM claim WHERE state = 'PENDING' GROUP BY participant
+      """;
+
   /** $1 id, $2 owner, $3 lease seconds. Returns a row while the lease is still ours. */
   static final String RENEW_LEASE = """
       UPDATE claim SET lease_until = now() + make_interval(secs => $3)
@@ -211,20 +300,24 @@ final class RedemptionSql {
       """;
 
   /**
-   * Claims whose service no configured identity serves are set aside as UNSERVICEABLE instead of
-   * waiting for ever; a leased one is left to its worker. $1 the services served. Returns id, service.
+   * Claims of a participant this replica serves ($3) whose service its certificate does not
+   * serve (no lane ($1 participant, $2 service) for it) are set aside as UNSERVICEABLE instead of
+   * waiting for ever; a leased one is left to its worker. A participant with no certificate
+   * (removed) is not in $3: its claims stay PENDING and wait for it. Returns id, service.
    */
   static final String SET_UNSERVICEABLE = """
       UPDATE claim SET state = 'UNSERVICEABLE', updated_at = now(),
-                       last_error = 'no configured identity serves ' || service
-       WHERE state = 'PENDING' AND service <> ALL($1::text[]) AND (lease_until IS NULL OR lease_until < now())
+                       last_error = 'the certificate of participant ' || participant || ' does not serve ' || service
+       WHERE state = 'PENDING' AND participant = ANY($3::text[])
+         AND (participant, service) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         AND (lease_until IS NULL OR lease_until < now())
       RETURNING id, service
       """;
 
-  /** UNSERVICEABLE claims of a service now served are PENDING again, in their place. $1 the services served. */
+  /** UNSERVICEABLE claims of a lane now served are PENDING again, in their place. $1, $2 the lanes. */
   static final String REVIVE_SERVICEABLE = """
       UPDATE claim SET state = 'PENDING', updated_at = now(), fetch_started_at = NULL
-       WHERE state = 'UNSERVICEABLE' AND service = ANY($1::text[])
+       WHERE state = 'UNSERVICEABLE' AND (participant, service) IN (SELECT * FROM unnest($1::text[], $2::text[]))
       RETURNING id, service
       """;
 
@@ -338,8 +431,15 @@ final class RedemptionSql {
          SET since = EXCLUDED.since, cursor = EXCLUDED.cursor, updated_at = now()
       """;
 
-  /** The newest lastModified known from any claim: where catch-up starts when it has no cursor. */
-  static final String NEWEST_KNOWN_CHANGE = "SELECT max(last_modified) AS newest FROM claim WHERE kind = 'OUTAGE'";
+  /** The newest lastModified known from a participant's claims: where its catch-up starts without a cursor. $1 participant. */
+  static final String NEWEST_KNOWN_CHANGE =
+      "SELECT max(last_modified) AS newest FROM claim WHERE kind = 'OUTAGE' AND participant = $1";
+
+  /** When a catch-up cursor was last written (by any replica): null when never. $1 identity, $2 service. */
+  static final String CURSOR_WRITTEN = """
+      SELECT extract(epoch FROM now() - updated_at)::float8 AS age_seconds FROM sync_cursor
+       WHERE identity = $1 AND service = $2
+      """;
 
   /** Claims by state, for metrics and the operators' list. */
   static final String CLAIMS_BY_STATE = "SELECT state, count(*) AS n FROM claim GROUP BY state";

@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -65,16 +66,91 @@ public final class RedemptionStore {
           if (rows.size() == 0) {
             return Optional.<ClaimToRedeem>empty();
           }
-          Row r = rows.iterator().next();
-          return Optional.of(new ClaimToRedeem(r.getLong("id"), r.getString("kind"), r.getString("outage_mrid"),
-              r.getString("outage_type"), r.getLong("version"), r.getString("status"), r.getString("previous_status"),
-              r.getOffsetDateTime("last_modified"), r.getString("token"), r.getString("lookup"),
-              r.getString("service"), r.getInteger("attempts"), r.getString("event_id"),
-              Boolean.TRUE.equals(r.getBoolean("token_expired")), r.getLong("other_newest_version"),
-              r.getString("state"), r.getInteger("transient_failures"), r.getInteger("lost_fetches"),
-              Boolean.TRUE.equals(r.getBoolean("lost"))));
+          return Optional.of(claimOf(rows.iterator().next()));
         })
         .recover(e -> failed("leasing a claim", e));
+  }
+
+  /**
+   * One queue the scheduler may take from: a participant's claims of one service, redeemed with
+   * the certificate whose gate key is {@code identity}.
+   */
+  public record Lane(String participant, String identity, String service) {}
+
+  /** A claim the scheduler leased, with the participant it belongs to and the gate key it was chosen under. */
+  public record Leased(ClaimToRedeem claim, String participant, String identity) {}
+
+  /** PENDING claims of a participant and the age of the oldest, in seconds. */
+  public record Waiting(long claims, double oldestSeconds) {}
+
+  /**
+   * Of all these lanes, the earliest due claim whose gate is open, leased (or, as
+   * {@link #leaseNext}, the claim now DEAD after too many lost fetches). Empty when none is.
+   */
+  public Future<Optional<Leased>> leaseNextAny(java.util.Collection<Lane> lanes, String owner, Duration lease,
+      int maxLost) {
+    if (lanes.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    Tuple t = lanesTuple(lanes).addValue(owner).addValue(seconds(lease)).addValue(maxLost);
+    return pool.preparedQuery(RedemptionSql.LEASE_NEXT_ANY).execute(t)
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.<Leased>empty();
+          }
+          Row r = rows.iterator().next();
+          return Optional.of(new Leased(claimOf(r), r.getString("participant"), r.getString("identity")));
+        })
+        .recover(e -> failed("leasing a claim", e));
+  }
+
+  /**
+   * How long until one of these lanes next has a claim due under an open gate, or a lease held
+   * elsewhere runs out; empty when they hold no pending claim. Zero or less: now.
+   */
+  public Future<Optional<Duration>> nextDue(java.util.Collection<Lane> lanes) {
+    if (lanes.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return pool.preparedQuery(RedemptionSql.NEXT_DUE).execute(lanesTuple(lanes)).map(rows -> {
+      Double seconds = rows.size() == 0 ? null : rows.iterator().next().getDouble("wait_seconds");
+      return seconds == null ? Optional.<Duration>empty()
+          : Optional.of(Duration.ofNanos((long) (seconds * 1_000_000_000L)));
+    }).recover(e -> failed("finding the next due claim", e));
+  }
+
+  /** PENDING claims by participant (only participants that have some). */
+  public Future<Map<String, Waiting>> pendingByParticipant() {
+    return pool.query(RedemptionSql.PENDING_BY_PARTICIPANT).execute().map(rows -> {
+      Map<String, Waiting> out = new java.util.TreeMap<>();
+      for (Row r : rows) {
+        out.put(r.getString("participant"), new Waiting(r.getLong("waiting"), r.getDouble("oldest_seconds")));
+      }
+      return out;
+    }).recover(e -> failed("counting pending claims by participant", e));
+  }
+
+  private static Tuple lanesTuple(java.util.Collection<Lane> lanes) {
+    String[] participants = new String[lanes.size()];
+    String[] identities = new String[lanes.size()];
+    String[] services = new String[lanes.size()];
+    int i = 0;
+    for (Lane l : lanes) {
+      participants[i] = l.participant();
+      identities[i] = l.identity();
+      services[i++] = l.service();
+    }
+    return Tuple.tuple().addArrayOfString(participants).addArrayOfString(identities).addArrayOfString(services);
+  }
+
+  private static ClaimToRedeem claimOf(Row r) {
+    return new ClaimToRedeem(r.getLong("id"), r.getString("kind"), r.getString("outage_mrid"),
+        r.getString("outage_type"), r.getLong("version"), r.getString("status"), r.getString("previous_status"),
+        r.getOffsetDateTime("last_modified"), r.getString("token"), r.getString("lookup"),
+        r.getString("service"), r.getInteger("attempts"), r.getString("event_id"),
+        Boolean.TRUE.equals(r.getBoolean("token_expired")), r.getLong("other_newest_version"),
+        r.getString("state"), r.getInteger("transient_failures"), r.getInteger("lost_fetches"),
+        Boolean.TRUE.equals(r.getBoolean("lost")));
   }
 
   /** False when the lease is no longer ours (it ran out and another worker took the claim). */
@@ -178,13 +254,15 @@ public final class RedemptionStore {
     return new Retry(r.getString("state"), r.getInteger("attempts"), r.getString("dead_reason"));
   }
 
-  /**
-   * The newest version known of each of these outages (absent: unknown), of the participant
-   * {@value ParticipantKey#DEFAULT}, the one catch-up runs for today.
-   */
+  /** The newest version known of each of these outages of {@value ParticipantKey#DEFAULT} (absent: unknown). */
   public Future<Map<String, Long>> newestVersions(java.util.Collection<String> outageMrids) {
+    return newestVersions(ParticipantKey.DEFAULT, outageMrids);
+  }
+
+  /** The newest version known of each of these outages of the participant (absent: unknown). */
+  public Future<Map<String, Long>> newestVersions(String participant, java.util.Collection<String> outageMrids) {
     return pool.preparedQuery(RedemptionSql.NEWEST_VERSIONS)
-        .execute(Tuple.of(outageMrids.toArray(new String[0]), ParticipantKey.DEFAULT))
+        .execute(Tuple.of(outageMrids.toArray(new String[0]), participant))
         .map(rows -> {
           Map<String, Long> out = new java.util.HashMap<>();
           for (Row r : rows) {
@@ -206,18 +284,42 @@ public final class RedemptionStore {
         .<Void>mapEmpty().recover(e -> failed("recording a call's outcome", e));
   }
 
-  /** PENDING claims of services not in {@code served} become UNSERVICEABLE. @return how many per service */
+  /** PENDING claims of {@value ParticipantKey#DEFAULT} of services not in {@code served} become UNSERVICEABLE. */
   public Future<Map<String, Integer>> setAsideUnserviceable(java.util.Collection<String> served) {
-    return byService(RedemptionSql.SET_UNSERVICEABLE, served, "setting claims aside as unserviceable");
+    return setAsideUnserviceable(defaultLanes(served), List.of(ParticipantKey.DEFAULT));
   }
 
-  /** UNSERVICEABLE claims of services in {@code served} become PENDING again. @return how many per service */
+  /** UNSERVICEABLE claims of {@value ParticipantKey#DEFAULT} of services in {@code served} become PENDING again. */
   public Future<Map<String, Integer>> reviveServiceable(java.util.Collection<String> served) {
-    return byService(RedemptionSql.REVIVE_SERVICEABLE, served, "reviving serviceable claims");
+    return reviveServiceableLanes(defaultLanes(served));
   }
 
-  private Future<Map<String, Integer>> byService(String sql, java.util.Collection<String> served, String what) {
-    return pool.preparedQuery(sql).execute(Tuple.of(served.toArray(new String[0]))).map(rows -> {
+  /**
+   * PENDING claims of the participants {@code known} in no lane of {@code served} become
+   * UNSERVICEABLE. @return how many per service
+   */
+  public Future<Map<String, Integer>> setAsideUnserviceable(java.util.Collection<Lane> served,
+      java.util.Collection<String> known) {
+    Tuple t = pairs(served).addArrayOfString(known.toArray(new String[0]));
+    return byService(RedemptionSql.SET_UNSERVICEABLE, t, "setting claims aside as unserviceable");
+  }
+
+  /** UNSERVICEABLE claims in a lane of {@code served} become PENDING again. @return how many per service */
+  public Future<Map<String, Integer>> reviveServiceableLanes(java.util.Collection<Lane> served) {
+    return byService(RedemptionSql.REVIVE_SERVICEABLE, pairs(served), "reviving serviceable claims");
+  }
+
+  private static List<Lane> defaultLanes(java.util.Collection<String> services) {
+    return services.stream().map(s -> new Lane(ParticipantKey.DEFAULT, null, s)).toList();
+  }
+
+  private static Tuple pairs(java.util.Collection<Lane> lanes) {
+    return Tuple.tuple().addArrayOfString(lanes.stream().map(Lane::participant).toArray(String[]::new))
+        .addArrayOfString(lanes.stream().map(Lane::service).toArray(String[]::new));
+  }
+
+  private Future<Map<String, Integer>> byService(String sql, Tuple params, String what) {
+    return pool.preparedQuery(sql).execute(params).map(rows -> {
       Map<String, Integer> out = new java.util.TreeMap<>();
       rows.forEach(r -> out.merge(r.getString("service"), 1, Integer::sum));
       return out;
@@ -270,17 +372,28 @@ public final class RedemptionStore {
         .recover(e -> failed("deleting an unused payload", e));
   }
 
-  /** Where catch-up left off: since, or null when it never ran (then the newest change known). */
-  public Future<OffsetDateTime> catchUpSince(String identity, String service) {
+  /**
+   * Where a participant's catch-up left off (its cursor row is {@code identity}): since, or when it
+   * never ran the newest change known of the participant's claims, or null.
+   */
+  public Future<OffsetDateTime> catchUpSince(String identity, String service, String participant) {
     return pool.preparedQuery(RedemptionSql.READ_CURSOR).execute(Tuple.of(identity, service))
         .compose(rows -> {
           if (rows.size() == 1 && rows.iterator().next().getOffsetDateTime("since") != null) {
             return Future.succeededFuture(rows.iterator().next().getOffsetDateTime("since"));
           }
-          return pool.query(RedemptionSql.NEWEST_KNOWN_CHANGE).execute()
+          return pool.preparedQuery(RedemptionSql.NEWEST_KNOWN_CHANGE).execute(Tuple.of(participant))
               .map(known -> known.iterator().next().getOffsetDateTime("newest"));
         })
         .recover(e -> failed("reading the catch-up cursor", e));
+  }
+
+  /** How long ago any replica last wrote this catch-up cursor; empty when never. */
+  public Future<Optional<Duration>> catchUpAge(String identity, String service) {
+    return pool.preparedQuery(RedemptionSql.CURSOR_WRITTEN).execute(Tuple.of(identity, service)).map(rows -> {
+      Double s = rows.size() == 0 ? null : rows.iterator().next().getDouble("age_seconds");
+      return s == null ? Optional.<Duration>empty() : Optional.of(Duration.ofMillis((long) (s * 1000)));
+    }).recover(e -> failed("reading the catch-up cursor", e));
   }
 
   public Future<Void> saveCatchUp(String identity, String service, OffsetDateTime since, String cursor) {

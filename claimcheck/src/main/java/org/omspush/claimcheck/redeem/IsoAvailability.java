@@ -85,6 +85,12 @@ final class IsoAvailability {
     s.unavailable.set(0);
   }
 
+  /** The service is in an outage: one probe at a time. */
+  boolean inOutage(String service) {
+    Service s = services.get(service);
+    return s != null && s.failuresInARow >= 2;
+  }
+
   /** How long the lanes of the service wait before the next probe; 0 when no outage holds them. */
   long millisUntilProbe(String service) {
     Service s = services.get(service);

@@ -34,7 +34,7 @@ public record RedemptionSettings(
 
   public static RedemptionSettings defaults() {
     return new RedemptionSettings(Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofSeconds(60), 8,
-        Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofMinutes(15),
+        Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofMinutes(15),
         Duration.ofSeconds(30), 64L * 1024 * 1024, true, Duration.ofHours(72), 3);
   }
 

@@ -1,6 +1,7 @@
 package org.omspush.claimcheck.redeem;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -9,15 +10,19 @@ import io.vertx.core.WorkerExecutor;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.omspush.claimcheck.push.Ns;
 import org.omspush.claimcheck.retrieve.DocumentHead;
 import org.omspush.claimcheck.retrieve.IsoIdentity;
+import org.omspush.claimcheck.retrieve.ParticipantIdentities;
 import org.omspush.claimcheck.retrieve.RequestSigner;
 import org.omspush.claimcheck.retrieve.RetrieveAnswer;
 import org.omspush.claimcheck.retrieve.RetrieveClient;
@@ -31,90 +36,95 @@ import org.slf4j.spi.LoggingEventBuilder;
 import org.w3c.dom.Element;
 
 /**
- * Redeems claim checks: one lane per (identity, service), each leasing a claim, taking the AUP
- * gate on the database clock, calling the ISO and storing what came back. Any number of
- * replicas may run it on one database; the gate rows keep the AUP, the leases keep a claim
- * with one worker at a time.
+ * Redeems claim checks: one scheduler per replica, across every participant. It leases the
+ * earliest due claim whose AUP gate is open, of any participant (so a participant with a backlog
+ * does not hold back another's claim beyond that one's own gate), and calls the ISO with that
+ * claim's participant's certificate, under that certificate's gate, with at most
+ * {@code maxInFlight} calls at once and one at a time per participant and service on this
+ * replica. Idle, it sleeps until a NOTIFY ({@link #wake}), the next gate opening or due time the
+ * database reports, or {@code pollInterval} at most. Any number of replicas may run it on one
+ * database; the gate rows keep the AUP, the leases keep a claim with one worker at a time.
+ *
+ * <p>The certificate is the participant's at lease time ({@link ParticipantIdentities}): a
+ * renewed one is used for the next call; a participant removed is no longer scheduled, and its
+ * claims stay PENDING until it returns.
  */
 public final class RedemptionWorker extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RedemptionWorker.class);
+  /** The services a claim is redeemed with. */
+  static final List<String> CLAIM_SERVICES = List.of(RetrieveServices.OUTAGE_BY_CLAIM_CHECK,
+      RetrieveServices.MARKET_EVENT_BY_CLAIM_CHECK);
 
   private final RedemptionStore store;
   private final RetrieveClient client;
-  private final List<IsoIdentity> identities;
+  private final ParticipantIdentities participants;
   private final RedemptionSettings settings;
   private final WorkerExecutor workers;
   private final MeterRegistry metrics;
   private final String owner;
   private final CatchUp catchUp;
   private final AupGate aupGate;
+  private final int maxInFlight;
   private final RandomGenerator random = RandomGenerator.getDefault();
-  private final List<Lane> lanes = new ArrayList<>();
   private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
   private final IsoAvailability availability;
-  private final java.util.Set<String> served = new java.util.TreeSet<>();
+  /** Signers by gate key: parsing a key per call is wasted work. */
+  private final Map<String, RequestSigner> signers = new HashMap<>();
+  /** (participant, service) lanes with a call in flight on this replica. */
+  private final Set<String> busy = new HashSet<>();
+  private final Map<String, Integer> inFlightByService = new HashMap<>();
+  private final Set<String> knownParticipants = new HashSet<>();
+  private final AtomicInteger inFlightGauge = new AtomicInteger();
+  private int inFlight;
+  private boolean pumping;
+  private boolean pumpAgain;
+  private long wakeTimer = -1;
   private long sweepTimer = -1;
   private volatile boolean stopping;
-  /** How often claims of services no identity serves are set aside, and served ones revived. */
+  /** How often claims of services no certificate serves are set aside, and served ones revived. */
   private static final long SWEEP_EVERY_MS = 10_000;
+  /** After an empty lease that the database said was due now: a short pause, never a spin. */
+  private static final long MIN_IDLE_MS = 50;
 
-  /** One (identity, service) pair: its own gate, its own loop. */
-  private final class Lane {
-    final IsoIdentity identity;
-    final String service;
-    final RequestSigner signer;
-    boolean running;
-    boolean wakeRequested;
-    long idleTimer = -1;
+  /** One call: whose claim, with which certificate, to which service. */
+  private record Call(String participant, IsoIdentity identity, String service, RequestSigner signer) {}
 
-    Lane(IsoIdentity identity, String service) {
-      this.identity = identity;
-      this.service = service;
-      this.signer = new RequestSigner(identity.certificate(), identity.privateKey());
+  public RedemptionWorker(RedemptionStore store, RetrieveClient client, ParticipantIdentities participants,
+      RedemptionSettings settings, WorkerExecutor workers, MeterRegistry metrics, String owner, CatchUp catchUp,
+      AupGate aupGate, int maxInFlight) {
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("maxInFlight must be at least 1");
     }
-  }
-
-  public RedemptionWorker(RedemptionStore store, RetrieveClient client, List<IsoIdentity> identities,
-      RedemptionSettings settings, WorkerExecutor workers, MeterRegistry metrics, String owner, CatchUp catchUp, AupGate aupGate) {
     this.store = store;
     this.client = client;
-    this.identities = identities;
+    this.participants = participants;
     this.settings = settings;
     this.workers = workers;
     this.metrics = metrics;
     this.owner = owner;
     this.catchUp = catchUp;
     this.aupGate = aupGate;
+    this.maxInFlight = maxInFlight;
     this.availability = new IsoAvailability(metrics, settings, random);
   }
 
   @Override
   public Future<?> start() {
-    for (IsoIdentity id : identities) {
-      for (String service : List.of(RetrieveServices.OUTAGE_BY_CLAIM_CHECK,
-          RetrieveServices.MARKET_EVENT_BY_CLAIM_CHECK)) {
-        if (id.serves(service)) {
-          lanes.add(new Lane(id, service));
-          served.add(service);
-          availability.register(service);
-          AtomicInteger flag = new AtomicInteger();
-          refused.put(id.gateKey() + "|" + service, flag);
-          metrics.gauge("oms.iso.service.refused", io.micrometer.core.instrument.Tags.of("service", service,
-              "identity", id.subjectDn()), flag);
-          // Shown at 0 from the start, so a rate() or an alert sees the series before the first page.
-          metrics.counter("oms.aup.pages", "service", service);
-        }
-      }
+    for (String service : CLAIM_SERVICES) {
+      availability.register(service);
+      // Shown at 0 from the start, so a rate() or an alert sees the series before the first page.
+      metrics.counter("oms.aup.pages", "service", service);
     }
     metrics.counter("oms.claims.dead");
-    lanes.forEach(this::run);
+    metrics.gauge("oms.redeem.in.flight", inFlightGauge);
     sweep();
     sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, t -> sweep());
+    pump();
     return Future.succeededFuture();
   }
 
   /**
-   * Stops claiming; a lane waiting at the AUP gate leaves the wait, a call in flight to the ISO is
+   * Stops claiming; a call waiting at the AUP gate leaves the wait, a call in flight to the ISO is
    * finished and recorded (within the request timeout and a second), then every lease this
    * worker still holds is given back without counting an attempt, so another replica takes the
    * claims at once.
@@ -125,15 +135,10 @@ public final class RedemptionWorker extends VerticleBase {
     if (sweepTimer >= 0) {
       vertx.cancelTimer(sweepTimer);
     }
-    for (Lane lane : lanes) {
-      if (lane.idleTimer >= 0) {
-        vertx.cancelTimer(lane.idleTimer);
-        lane.idleTimer = -1;
-      }
-    }
+    cancelWake();
     Promise<Void> idle = Promise.promise();
     long deadline = System.nanoTime() + settings.requestTimeout().plusSeconds(1).toNanos();
-    waitForLanes(idle, deadline);
+    waitForCalls(idle, deadline);
     return idle.future()
         .compose(v -> store.release(owner))
         .onSuccess(n -> log.info("redemption worker {} stopped; gave back {} claim leases", owner, n))
@@ -142,99 +147,205 @@ public final class RedemptionWorker extends VerticleBase {
         .otherwiseEmpty();
   }
 
-  private void waitForLanes(Promise<Void> idle, long deadline) {
-    boolean busy = lanes.stream().anyMatch(l -> l.running);
-    if (!busy || System.nanoTime() > deadline) {
+  private void waitForCalls(Promise<Void> idle, long deadline) {
+    if ((inFlight == 0 && !pumping) || System.nanoTime() > deadline) {
       idle.complete();
     } else {
-      vertx.setTimer(20, t -> waitForLanes(idle, deadline));
+      vertx.setTimer(20, t -> waitForCalls(idle, deadline));
     }
   }
 
-  /** A hint that a claim of this service (or of any, when null) is due: lanes stop idling. */
+  /** A hint that a claim is due (a push committed, here or on another replica): the scheduler looks now. */
   public void wake(String service) {
-    context.runOnContext(v -> {
-      for (Lane lane : lanes) {
-        if (service == null || service.equals(lane.service)) {
-          if (lane.running) {
-            lane.wakeRequested = true;
-          } else if (lane.idleTimer >= 0) {
-            vertx.cancelTimer(lane.idleTimer);
-            lane.idleTimer = -1;
-            run(lane);
+    if (context != null) {
+      context.runOnContext(v -> pump());
+    }
+  }
+
+  /** The lanes the scheduler may take from now: every participant with a certificate, each service it serves. */
+  private List<RedemptionStore.Lane> lanes(boolean all) {
+    List<RedemptionStore.Lane> out = new ArrayList<>();
+    Map<String, IsoIdentity> byParticipant = participants.identities();
+    for (var e : byParticipant.entrySet()) {
+      for (String service : CLAIM_SERVICES) {
+        if (!e.getValue().serves(service)) {
+          continue;
+        }
+        if (!all && (busy.contains(laneKey(e.getKey(), service)) || paused(service))) {
+          continue;
+        }
+        out.add(new RedemptionStore.Lane(e.getKey(), e.getValue().gateKey(), service));
+      }
+    }
+    return out;
+  }
+
+  /** Unavailable, and not yet time for its probe, or its one probe already in flight. */
+  private boolean paused(String service) {
+    return availability.millisUntilProbe(service) > 0
+        || availability.inOutage(service) && inFlightByService.getOrDefault(service, 0) > 0;
+  }
+
+  private static String laneKey(String participant, String service) {
+    return participant + "|" + service;
+  }
+
+  /** Leases claims while calls may start; idle, sleeps until the database says something is due. */
+  private void pump() {
+    if (stopping) {
+      return;
+    }
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    if (inFlight >= maxInFlight) {
+      return; // a call's end pumps again
+    }
+    cancelWake();
+    List<RedemptionStore.Lane> lanes = lanes(false);
+    pumping = true;
+    pumpAgain = false;
+    store.leaseNextAny(lanes, owner, settings.lease(), settings.maxLost()).onComplete(ar -> {
+      if (ar.failed()) {
+        pumping = false;
+        if (!stopping) {
+          log.warn("redemption scheduler could not lease a claim: {}; trying again after {} ms",
+              ar.cause().getMessage(), settings.pollInterval().toMillis());
+          sleep(settings.pollInterval().toMillis());
+        }
+        return;
+      }
+      if (ar.result().isPresent()) {
+        pumping = false;
+        started(ar.result().get());
+        pump();
+        return;
+      }
+      if (pumpAgain) {
+        pumping = false;
+        pump();
+        return;
+      }
+      store.nextDue(lanes).onComplete(next -> {
+        pumping = false;
+        if (stopping) {
+          return;
+        }
+        if (pumpAgain) {
+          pump();
+          return;
+        }
+        long wait = settings.pollInterval().toMillis();
+        if (next.succeeded() && next.result().isPresent()) {
+          // Rounded up: a timer that fires before the gate opens costs another round trip.
+          wait = Math.min(wait, Math.max(MIN_IDLE_MS, (next.result().get().toNanos() + 999_999) / 1_000_000));
+        }
+        for (String service : CLAIM_SERVICES) {
+          long probe = availability.millisUntilProbe(service);
+          if (probe > 0) {
+            wait = Math.min(wait, probe);
           }
         }
-      }
+        sleep(wait);
+      });
     });
   }
 
-  /**
-   * Claims of a service that no configured identity serves are set aside as UNSERVICEABLE (they
-   * would wait for ever), and those of a service now served are PENDING again.
-   */
-  private void sweep() {
-    store.reviveServiceable(served).compose(revived -> {
-      revived.forEach((service, n) -> log.info("{} UNSERVICEABLE claims of {} are PENDING again: a configured "
-          + "identity serves it", n, service));
-      if (!revived.isEmpty()) {
-        wake(null);
-      }
-      return store.setAsideUnserviceable(served);
-    }).onSuccess(setAside -> setAside.forEach((service, n) -> log.warn("{} claims of service {} set aside as "
-        + "UNSERVICEABLE: no configured identity serves it (OMS_ISO_SERVICES[_n]); they are retried once one does, "
-        + "at start-up or with POST /api/v1/claims/retry", n, service)))
-        .onFailure(e -> log.warn("could not check for unserviceable claims: {}", e.getMessage()));
+  private void sleep(long millis) {
+    cancelWake();
+    wakeTimer = vertx.setTimer(Math.max(1, millis), t -> {
+      wakeTimer = -1;
+      pump();
+    });
   }
 
-  private void run(Lane lane) {
-    if (stopping || lane.running) {
-      return;
+  private void cancelWake() {
+    if (wakeTimer >= 0) {
+      vertx.cancelTimer(wakeTimer);
+      wakeTimer = -1;
     }
-    long untilProbe = availability.millisUntilProbe(lane.service);
-    if (untilProbe > 0) {
-      // The service is unavailable: one probe per pause, not a call per claim.
-      if (lane.idleTimer < 0) {
-        lane.idleTimer = vertx.setTimer(untilProbe, t -> {
-          lane.idleTimer = -1;
-          run(lane);
-        });
-      }
-      return;
-    }
-    lane.running = true;
-    lane.wakeRequested = false;
-    store.leaseNext(lane.service, owner, settings.lease(), settings.maxLost())
-        .compose(next -> next.isEmpty() ? Future.succeededFuture(false) : leased(lane, next.get()).map(true))
-        .onComplete(ar -> {
-          lane.running = false;
-          if (ar.failed() && !stopping) {
-            log.warn("redemption lane {} failed: {}; retrying after the poll interval", lane.service,
-                ar.cause().getMessage());
-          }
-          boolean worked = ar.succeeded() && ar.result();
-          if (stopping) {
-            return;
-          }
-          if (worked || lane.wakeRequested) {
-            run(lane);
-          } else {
-            lane.idleTimer = vertx.setTimer(settings.pollInterval().toMillis(), t -> {
-              lane.idleTimer = -1;
-              run(lane);
-            });
-          }
-        });
   }
 
-  private Future<Void> leased(Lane lane, ClaimToRedeem claim) {
+  /** A claim leased: its call starts, with its participant's certificate now. */
+  private void started(RedemptionStore.Leased leased) {
+    ClaimToRedeem claim = leased.claim();
     if ("DEAD".equals(claim.state())) {
       metrics.counter("oms.claims.dead").increment();
       about(log.atError(), claim).log("claim {} ({}) is DEAD (receiver_lost): {} fetches of it ended with the "
           + "receiver lost (killed, out of memory or stopped) and no answer; set aside so that it does not take the "
           + "next receiver with it. Retry it with POST /api/v1/claims/{}/retry once the cause is fixed", claim.id(),
           describe(claim), claim.lostFetches(), claim.id());
-      return Future.succeededFuture();
+      return;
     }
+    Optional<IsoIdentity> identity = participants.identity(leased.participant());
+    if (identity.isEmpty() || !identity.get().serves(claim.service())) {
+      // Removed (or its certificate refused) since the lease was asked for: the claim waits for it.
+      store.giveBack(claim.id(), owner);
+      return;
+    }
+    IsoIdentity id = identity.get();
+    Call call = new Call(leased.participant(), id, claim.service(),
+        signers.computeIfAbsent(id.gateKey(), k -> new RequestSigner(id.certificate(), id.privateKey())));
+    String lane = laneKey(call.participant(), call.service());
+    inFlight++;
+    inFlightGauge.set(inFlight);
+    busy.add(lane);
+    inFlightByService.merge(call.service(), 1, Integer::sum);
+    Future<Void> done;
+    try {
+      done = leased(call, claim);
+    } catch (RuntimeException e) {
+      done = Future.failedFuture(e);
+    }
+    done.onComplete(ar -> {
+      inFlight--;
+      inFlightGauge.set(inFlight);
+      busy.remove(lane);
+      inFlightByService.merge(call.service(), -1, Integer::sum);
+      if (ar.failed() && !stopping) {
+        about(log.atWarn(), claim).log("redemption of claim {} failed: {}; it is due again after its lease",
+            claim.id(), ar.cause().getMessage());
+      }
+      pump();
+    });
+  }
+
+  /**
+   * Claims of a participant whose certificate does not serve their service are set aside as
+   * UNSERVICEABLE (they would wait for ever), and those of a lane now served are PENDING again.
+   * Claims of a participant with no certificate (removed) stay PENDING: they wait for it.
+   */
+  private void sweep() {
+    List<RedemptionStore.Lane> served = lanes(true);
+    Map<String, IsoIdentity> now = participants.identities();
+    signers.keySet().retainAll(now.values().stream().map(IsoIdentity::gateKey).toList());
+    for (String p : knownParticipants) {
+      if (!now.containsKey(p)) {
+        log.warn("participant {} has no certificate any more: its claims are no longer redeemed and wait, PENDING, "
+            + "until it has one again", p);
+      }
+    }
+    boolean added = !knownParticipants.containsAll(now.keySet());
+    knownParticipants.clear();
+    knownParticipants.addAll(now.keySet());
+    if (added) {
+      pump();
+    }
+    store.reviveServiceableLanes(served).compose(revived -> {
+      revived.forEach((service, n) -> log.info("{} UNSERVICEABLE claims of {} are PENDING again: their "
+          + "participant's certificate serves it", n, service));
+      if (!revived.isEmpty()) {
+        pump();
+      }
+      return store.setAsideUnserviceable(served, now.keySet());
+    }).onSuccess(setAside -> setAside.forEach((service, n) -> log.warn("{} claims of service {} set aside as "
+        + "UNSERVICEABLE: their participant's certificate does not serve it (OMS_ISO_SERVICES for default); they "
+        + "are retried once it does, or with POST /api/v1/claims/retry", n, service)))
+        .onFailure(e -> log.warn("could not check for unserviceable claims: {}", e.getMessage()));
+  }
+
+  private Future<Void> leased(Call lane, ClaimToRedeem claim) {
     if (claim.lostBefore()) {
       about(log.atWarn(), claim).log("claim {} ({}): its previous fetch ended with the lease lost and no answer "
           + "({} of {} before it is set aside)", claim.id(), describe(claim), claim.lostFetches(), settings.maxLost());
@@ -242,9 +353,9 @@ public final class RedemptionWorker extends VerticleBase {
     return redeem(lane, claim);
   }
 
-  private Future<Void> redeem(Lane lane, ClaimToRedeem first) {
+  private Future<Void> redeem(Call lane, ClaimToRedeem first) {
     if (first.showsVersionGap() && catchUp != null) {
-      catchUp.requestSoon("outage " + first.outageMRID() + " version " + first.version()
+      catchUp.requestSoon(lane.participant(), "outage " + first.outageMRID() + " version " + first.version()
           + " arrived with no claim for the version before it");
     }
     long renewEvery = Math.max(1000, settings.lease().toMillis() / 3);
@@ -252,7 +363,7 @@ public final class RedemptionWorker extends VerticleBase {
     // Ready before the gate: signed, connection open. The gate is taken only while the claim is
     // still ours, so no slot is taken with nothing to send.
     return sign(lane, first)
-        .compose(request -> client.open(lane.identity, lane.service, false)
+        .compose(request -> client.open(lane.identity(), lane.service(), false)
             .compose(prepared -> gate(lane, first).onFailure(e -> prepared.abandon()).compose(g -> {
               if (g.refused()) {
                 prepared.abandon();
@@ -261,7 +372,7 @@ public final class RedemptionWorker extends VerticleBase {
                     settings.maxAttempts(), settings.giveUpAfter()).<Void>mapEmpty();
               }
               if (g.claimLost()) {
-                // Superseded or its lease lost while waiting: the lane leases the next claim at once.
+                // Superseded or its lease lost while waiting: the scheduler leases the next claim at once.
                 prepared.abandon();
                 return Future.<Void>succeededFuture();
               }
@@ -274,8 +385,8 @@ public final class RedemptionWorker extends VerticleBase {
         });
   }
 
-  private Future<byte[]> sign(Lane lane, ClaimToRedeem claim) {
-    return workers.executeBlocking(() -> lane.signer.sign(body -> {
+  private Future<byte[]> sign(Call lane, ClaimToRedeem claim) {
+    return workers.executeBlocking(() -> lane.signer().sign(body -> {
       String ns = Ns.OMS_PUSH_V1;
       Element req = body.getOwnerDocument().createElementNS(ns, "RetrieveByClaimCheck");
       req.setAttributeNS("http://www.w3.org/2000/xmlns/", "xmlns", ns);
@@ -292,15 +403,25 @@ public final class RedemptionWorker extends VerticleBase {
     }), false);
   }
 
-  private Future<RedemptionStore.Gate> gate(Lane lane, ClaimToRedeem claim) {
-    return aupGate.take(lane.identity, lane.service, claim.id(), owner, () -> stopping).onSuccess(g -> {
-      if (!g.claimLost()) {
-        refused.get(lane.identity.gateKey() + "|" + lane.service).set(g.refused() ? 1 : 0);
-      }
+  private Future<RedemptionStore.Gate> gate(Call lane, ClaimToRedeem claim) {
+    return aupGate.take(lane.participant(), lane.identity(), lane.service(), claim.id(), owner, () -> stopping)
+        .onSuccess(g -> {
+          if (!g.claimLost()) {
+            refusedFlag(lane).set(g.refused() ? 1 : 0);
+          }
+        });
+  }
+
+  private AtomicInteger refusedFlag(Call lane) {
+    String dn = lane.identity().subjectDn();
+    return refused.computeIfAbsent(dn + "|" + lane.service(), k -> {
+      AtomicInteger flag = new AtomicInteger();
+      metrics.gauge("oms.iso.service.refused", Tags.of("service", lane.service(), "identity", dn), flag);
+      return flag;
     });
   }
 
-  private Future<Void> send(Lane lane, ClaimToRedeem claim, RetrieveClient.Prepared prepared, byte[] request,
+  private Future<Void> send(Call lane, ClaimToRedeem claim, RetrieveClient.Prepared prepared, byte[] request,
       long gateTaken, RedemptionStore.Gate gate) {
     long late = (System.nanoTime() - gateTaken) / 1_000_000;
     if (late > settings.aupMargin().toMillis() / 2) {
@@ -310,17 +431,18 @@ public final class RedemptionWorker extends VerticleBase {
       about(log.atWarn(), claim).log(
           "retrieve for claim {} not sent: {} ms passed since the AUP gate was taken; slot and claim given back",
           claim.id(), late);
-      metrics.counter("oms.aup.slots.not_sent", "service", lane.service).increment();
-      return store.releaseGate(lane.identity.gateKey(), lane.service, gate.takenUntil(), settings.gateInterval())
+      metrics.counter("oms.aup.slots.not_sent", "service", lane.service()).increment();
+      return store.releaseGate(lane.identity().gateKey(), lane.service(), gate.takenUntil(), settings.gateInterval())
           .compose(released -> store.giveBack(claim.id(), owner)).mapEmpty();
     }
     Timer.Sample call = Timer.start(metrics);
     return prepared.send(request,
-        responded -> aupGate.answered(lane.identity, lane.service, gateTaken, gate.takenUntil(), responded))
+        responded -> aupGate.answered(lane.identity(), lane.service(), gateTaken, gate.takenUntil(), responded))
         .compose(answer -> {
           call.stop(Timer.builder("oms.retrieve.latency").description("Retrieve calls to the ISO, send to answer")
-              .tag("service", lane.service).publishPercentileHistogram().register(metrics));
-          metrics.counter("oms.retrieve.calls", "service", lane.service, "outcome", outcome(answer)).increment();
+              .tag("service", lane.service()).publishPercentileHistogram().register(metrics));
+          metrics.counter("oms.retrieve.calls", "service", lane.service(), "outcome", outcome(answer),
+              "participant", lane.participant()).increment();
           return handle(lane, claim, answer);
         });
   }
@@ -348,14 +470,14 @@ public final class RedemptionWorker extends VerticleBase {
    * Fault when asked by key, an answer that fails its checks, a document that is not the claim's)
    * counts toward the attempt limit. An AUP page and a 403 count neither.
    */
-  private Future<Void> handle(Lane lane, ClaimToRedeem claim, RetrieveAnswer answer) {
-    String service = lane.service;
+  private Future<Void> handle(Call lane, ClaimToRedeem claim, RetrieveAnswer answer) {
+    String service = lane.service();
     boolean isoTrouble = answer instanceof RetrieveAnswer.Transient
         || answer instanceof RetrieveAnswer.Fault f && f.serverFault();
     if (!isoTrouble && !(answer instanceof RetrieveAnswer.AupPage)) {
       availability.answered(service);
     }
-    store.recordOutcome(lane.identity.gateKey(), service, lastOutcome(answer))
+    store.recordOutcome(lane.identity().gateKey(), service, lastOutcome(answer))
         .onFailure(e -> log.debug("could not record the outcome of a call: {}", e.getMessage()));
     if (answer instanceof RetrieveAnswer.Document d) {
       Optional<RetrievedDocument> doc = toDocument(claim, d);
@@ -379,15 +501,17 @@ public final class RedemptionWorker extends VerticleBase {
       metrics.counter("oms.aup.pages", "service", service).increment();
       about(log.atWarn(), claim).log("AUP page from the ISO for {} (HTTP {}); the gate moves forward, claim {} waits",
           service, p.httpStatus(), claim.id());
-      return store.aupPageSeen(lane.identity.gateKey(), service, settings.gateInterval())
+      return store.aupPageSeen(lane.identity().gateKey(), service, settings.gateInterval())
           .compose(v -> store.giveBack(claim.id(), owner))
           .mapEmpty();
     }
     if (answer instanceof RetrieveAnswer.Forbidden f) {
+      // Shown by the replica that saw the 403: the scheduler no longer takes from a refused gate.
+      refusedFlag(lane).set(1);
       about(log.atError(), claim).log("ALERT: the ISO refused {} for {} (403: {}); no more calls until an operator "
-          + "clears the gate (POST /api/v1/gates/{identity}/{service}/clear)", service, lane.identity.subjectDn(),
+          + "clears the gate (POST /api/v1/gates/{identity}/{service}/clear)", service, lane.identity().subjectDn(),
           f.description());
-      return store.refuseService(lane.identity.gateKey(), service, f.description())
+      return store.refuseService(lane.identity().gateKey(), service, f.description())
           .compose(v -> store.retryLater(claim.id(), owner, Duration.ofMinutes(5), "403: " + f.description(),
               RedemptionStore.Failure.WAIT, settings.maxAttempts(), settings.giveUpAfter()))
           .mapEmpty();
@@ -451,8 +575,8 @@ public final class RedemptionWorker extends VerticleBase {
    * Not counted. Alone, the claim backs off by itself; within an outage of the service it keeps
    * its place and the lanes pause instead. DEAD only once older than the give-up time.
    */
-  private Future<Void> transientFailure(Lane lane, ClaimToRedeem claim, String error) {
-    boolean outage = availability.failed(lane.service, error);
+  private Future<Void> transientFailure(Call lane, ClaimToRedeem claim, String error) {
+    boolean outage = availability.failed(lane.service(), error);
     Duration delay = outage ? null : settings.backoff(claim.transientFailures() + 1, random);
     return store.retryLater(claim.id(), owner, delay, error, RedemptionStore.Failure.TRANSIENT,
         settings.maxAttempts(), settings.giveUpAfter()).map(r -> {

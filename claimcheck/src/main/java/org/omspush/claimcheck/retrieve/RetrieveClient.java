@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +33,21 @@ import org.omspush.store.PayloadTransfers;
 public final class RetrieveClient implements AutoCloseable {
   private final Vertx vertx;
   private final URI baseUrl;
-  private final Map<String, HttpClient> clients = new HashMap<>();
+  /** One HTTP client per identity (its own key material and connection pool), by gate key. */
+  private final Map<String, Pooled> clients = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Path isoCa;
+  private final long evictTimer;
+  /** A client unused this long is closed with its connections (a removed or renewed certificate's). */
+  static final Duration CLIENT_IDLE = Duration.ofMinutes(2);
+
+  private static final class Pooled {
+    final HttpClient client;
+    volatile long lastUsedNanos = System.nanoTime();
+
+    Pooled(HttpClient client) {
+      this.client = client;
+    }
+  }
   private final WorkerExecutor workers;
   private final AnswerReader reader;
   private final DocumentAnswerReader documentReader;
@@ -48,11 +61,12 @@ public final class RetrieveClient implements AutoCloseable {
    * @param workers   for signing and small answers (pages of changes)
    * @param transfers bounds the documents streamed at once; each holds a thread of its own executor
    */
-  public RetrieveClient(Vertx vertx, URI baseUrl, Path isoCa, List<IsoIdentity> identities, WorkerExecutor workers,
+  public RetrieveClient(Vertx vertx, URI baseUrl, Path isoCa, WorkerExecutor workers,
       AnswerReader reader, DocumentAnswerReader documentReader, PayloadStore payloads, PayloadTransfers transfers,
       Duration timeout, long maxPayloadBytes) {
     this.vertx = vertx;
     this.baseUrl = baseUrl;
+    this.isoCa = isoCa;
     this.workers = workers;
     this.reader = reader;
     this.documentReader = documentReader;
@@ -62,18 +76,70 @@ public final class RetrieveClient implements AutoCloseable {
     this.timeout = timeout;
     // base64 of gzip is at most a third larger than the gzip, and gzip of XML is smaller than the XML.
     this.maxAnswerBytes = maxPayloadBytes * 2 + 1024 * 1024;
-    for (IsoIdentity id : identities) {
+    this.evictTimer = vertx.setPeriodic(CLIENT_IDLE.toMillis() / 2, t -> evictIdle(CLIENT_IDLE));
+  }
+
+  /**
+   * The identity's client, created at its first call from the identity's key material in memory
+   * (not its files, which a renewal may replace meanwhile). Connections idle for a minute close.
+   */
+  private HttpClient client(IsoIdentity id) {
+    Pooled p = clients.computeIfAbsent(id.gateKey(), k -> {
       HttpClientOptions options = new HttpClientOptions()
           .setSsl("https".equalsIgnoreCase(baseUrl.getScheme()))
-          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(id.certificateFile().toString())
-              .setKeyPath(id.keyFile().toString()))
+          .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(pem(id)))
+              .addKeyValue(Buffer.buffer(pemKey(id))))
           .setTrustOptions(new PemTrustOptions().addCertPath(isoCa.toString()))
           .setVerifyHost(true)
           .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
           .setConnectTimeout((int) Math.min(timeout.toMillis(), 30_000))
+          .setIdleTimeout(60)
           .setKeepAlive(true);
-      clients.put(id.gateKey(), vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(2)));
+      return new Pooled(vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(2)));
+    });
+    p.lastUsedNanos = System.nanoTime();
+    return p.client;
+  }
+
+  /** Closes the clients unused for {@code idle}; @return how many */
+  public int evictIdle(Duration idle) {
+    long now = System.nanoTime();
+    int closed = 0;
+    for (var e : clients.entrySet()) {
+      if (now - e.getValue().lastUsedNanos > idle.toNanos() && clients.remove(e.getKey(), e.getValue())) {
+        e.getValue().client.close();
+        closed++;
+      }
     }
+    return closed;
+  }
+
+  /** The identities with a client now (each its own connection pool). */
+  public int clientsOpen() {
+    return clients.size();
+  }
+
+  private static String pem(IsoIdentity id) {
+    StringBuilder b = new StringBuilder();
+    try {
+      for (X509Certificate c : id.chain().isEmpty() ? List.of(id.certificate()) : id.chain()) {
+        b.append(pemBlock("CERTIFICATE", c.getEncoded()));
+      }
+    } catch (java.security.cert.CertificateEncodingException e) {
+      throw new IllegalStateException(e);
+    }
+    return b.toString();
+  }
+
+  private static String pemKey(IsoIdentity id) {
+    // getEncoded() of a private key is PKCS#8
+    return pemBlock("PRIVATE KEY", id.privateKey().getEncoded());
+  }
+
+  private static String pemBlock(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n"
+        + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END " + type + "-----\n";
   }
 
   public URI serviceUrl(String service) {
@@ -150,7 +216,7 @@ public final class RetrieveClient implements AutoCloseable {
 
   private Future<Prepared> open(IsoIdentity identity, String service, boolean expectChanges,
       PayloadTransfers.Slot slot) {
-    HttpClient client = clients.get(identity.gateKey());
+    HttpClient client = client(identity);
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
         .setAbsoluteURI(serviceUrl(service).toString())
@@ -215,7 +281,9 @@ public final class RetrieveClient implements AutoCloseable {
 
   @Override
   public void close() {
-    clients.values().forEach(HttpClient::close);
+    vertx.cancelTimer(evictTimer);
+    clients.values().forEach(p -> p.client.close());
+    clients.clear();
     transferWorkers.close();
   }
 }

@@ -35,7 +35,8 @@ public final class IsoSimOptions {
   private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
   private int workerPoolSize = 8;
   private IsoState state;
-  private Map<String, X509Certificate> participants = Map.of();
+  /** certificate → participant: a participant may have several (a renewal registered beside the old one). */
+  private final Map<X509Certificate, String> participants = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * The ISO of a dev PKI: server certificate {@code iso-server.pem} (SAN localhost, 127.0.0.1),
@@ -147,7 +148,17 @@ public final class IsoSimOptions {
    * A certificate named here by no participant is treated as before participants.
    */
   public IsoSimOptions participants(Map<String, X509Certificate> byKey) {
-    this.participants = Map.copyOf(byKey);
+    participants.clear();
+    byKey.forEach((key, certificate) -> participants.put(certificate, key));
+    return this;
+  }
+
+  /**
+   * Registers one more certificate of a participant (a renewed one, or a participant added), also
+   * while the stand-in runs: its calls count as that participant's from now on.
+   */
+  public IsoSimOptions participant(String key, X509Certificate certificate) {
+    participants.put(certificate, key);
     return this;
   }
 
@@ -156,12 +167,7 @@ public final class IsoSimOptions {
     if (certificate == null) {
       return null;
     }
-    for (Map.Entry<String, X509Certificate> e : participants.entrySet()) {
-      if (e.getValue().equals(certificate)) {
-        return e.getKey();
-      }
-    }
-    return null;
+    return participants.get(certificate);
   }
 
   public Path serverCertificate() {

@@ -43,12 +43,12 @@ public final class ClaimsApi {
   static final int BULK_MAX = 10_000;
 
   private final Claims claims;
-  private final List<IsoIdentity> identities;
+  private final org.omspush.claimcheck.retrieve.ParticipantIdentities participants;
 
-  /** @param identities the configured ISO identities (empty when the ISO is not configured) */
-  public ClaimsApi(Claims claims, List<IsoIdentity> identities) {
+  /** @param participants the participants' certificates now (none when the ISO is not configured) */
+  public ClaimsApi(Claims claims, org.omspush.claimcheck.retrieve.ParticipantIdentities participants) {
     this.claims = claims;
-    this.identities = List.copyOf(identities);
+    this.participants = participants;
   }
 
   /** Adds the routes; the router authenticates /api/* before them. */
@@ -152,10 +152,12 @@ public final class ClaimsApi {
   private void gates(RoutingContext ctx) {
     reply(ctx, claims.gates(), rows -> {
       Map<String, JsonObject> byKey = new LinkedHashMap<>();
-      for (IsoIdentity id : identities) {
+      for (var e : participants.identities().entrySet()) {
+        IsoIdentity id = e.getValue();
         for (String service : RetrieveServices.ALL.stream().sorted().toList()) {
           if (id.serves(service)) {
             byKey.put(id.gateKey() + "|" + service, new JsonObject().put("identity", id.gateKey())
+                .put("participant", e.getKey())
                 .put("subject", id.subjectDn()).put("service", service).put("configured", true)
                 .put("calls", 0L).put("refused", false));
           }
@@ -178,9 +180,11 @@ public final class ClaimsApi {
   private void clearGate(RoutingContext ctx) {
     String identity = ctx.pathParam("identity");
     String service = ctx.pathParam("service");
-    // The identity as GET /api/v1/gates names it, or the certificate's subject.
-    String key = identities.stream().filter(i -> i.subjectDn().equals(identity)).map(IsoIdentity::gateKey)
-        .findFirst().orElse(identity);
+    // The identity as GET /api/v1/gates names it, the certificate's subject, or the participant's key.
+    var now = participants.identities();
+    String key = now.containsKey(identity) ? now.get(identity).gateKey()
+        : now.values().stream().filter(i -> i.subjectDn().equals(identity)).map(IsoIdentity::gateKey)
+            .findFirst().orElse(identity);
     claims.clearGate(key, service).onComplete(ar -> {
       if (ar.failed()) {
         failed(ctx, ar.cause());

@@ -15,11 +15,17 @@ import org.omspush.claimcheck.retrieve.RetrieveServices;
 
 /**
  * The ISO side of redemption: where the retrieve services are, how to trust them, and the
- * participant certificates that call them. {@code OMS_ISO_CERT}/{@code OMS_ISO_KEY} is the first
- * identity; {@code OMS_ISO_CERT_2}/{@code OMS_ISO_KEY_2} (and _3 …) add more, each with its own
- * {@code OMS_ISO_SERVICES[_n]} (comma-separated; default all retrieve services).
+ * certificate of the participant {@code default}: {@code OMS_ISO_CERT}/{@code OMS_ISO_KEY}, calling
+ * the services of {@code OMS_ISO_SERVICES} (comma-separated; default all retrieve services).
+ * Other participants' certificates are directories of {@code OMS_PARTICIPANTS_DIR}. A participant
+ * uses one certificate at a time (its AUP budget is its own), so {@code OMS_ISO_CERT_2} … are
+ * refused: each is another participant, with a directory of its own.
  */
-public record IsoConfig(URI baseUrl, Path isoCa, List<IsoIdentity> identities, RedemptionSettings redemption) {
+public record IsoConfig(URI baseUrl, Path isoCa, List<IsoIdentity> identities, RedemptionSettings redemption,
+    int maxInFlight) {
+
+  /** Retrieve calls a replica has in flight at most, across all participants, by default. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 16;
 
   /** Null when {@code OMS_ISO_BASE_URL} is unset: the receiver then only ingests. */
   static IsoConfig from(Settings s) {
@@ -37,12 +43,14 @@ public record IsoConfig(URI baseUrl, Path isoCa, List<IsoIdentity> identities, R
       throw new ConfigException("OMS_ISO_BASE_URL", "must be an https:// URL, not '" + base + "'");
     }
     Path ca = s.readableFile("OMS_ISO_CA", "the CA certificates (PEM) that issue the ISO's server certificate");
+    if (s.string("OMS_ISO_CERT_2", null) != null) {
+      throw new ConfigException("OMS_ISO_CERT_2", "a participant calls the ISO with one certificate at a time (the "
+          + "AUP is per participant; spreading its calls over several certificates is abuse of it): give each other "
+          + "participant a directory {key}/tls.crt, tls.key in OMS_PARTICIPANTS_DIR and push to {OMS_PUSH_PATH}/{key}");
+    }
     List<IsoIdentity> ids = new ArrayList<>();
-    for (int i = 1; ; i++) {
-      String suffix = i == 1 ? "" : "_" + i;
-      if (i > 1 && s.string("OMS_ISO_CERT" + suffix, null) == null) {
-        break;
-      }
+    for (int i = 1; i == 1; i++) {
+      String suffix = "";
       Path cert = s.readableFile("OMS_ISO_CERT" + suffix, "the participant certificate registered with the ISO (PEM)");
       Path key = s.readableFile("OMS_ISO_KEY" + suffix, "the private key of OMS_ISO_CERT" + suffix + " (PEM)");
       List<X509Certificate> chain = org.omspush.receiver.tls.TlsFiles.certificates("OMS_ISO_CERT" + suffix, cert);
@@ -83,6 +91,7 @@ public record IsoConfig(URI baseUrl, Path isoCa, List<IsoIdentity> identities, R
       org.slf4j.LoggerFactory.getLogger(IsoConfig.class).warn(
           "OMS_AUP_INTERVAL is {} ms, shorter than the ISO's 5 s: only for a stand-in ISO", r.aupInterval().toMillis());
     }
-    return new IsoConfig(url, ca, List.copyOf(ids), r);
+    int maxInFlight = (int) s.positive("OMS_REDEEM_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT);
+    return new IsoConfig(url, ca, List.copyOf(ids), r, maxInFlight);
   }
 }

@@ -28,10 +28,22 @@ public final class StateGauges {
   private final Map<String, AtomicLong> deliveries = new ConcurrentHashMap<>();
   private final AtomicLong oldestPendingClaimMillis = new AtomicLong();
   private long timer = -1;
+  private final MeterRegistry registry;
+  private final org.omspush.store.RedemptionStore redemption;
+  private final Map<String, AtomicLong> waiting = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> oldestByParticipant = new ConcurrentHashMap<>();
 
   public StateGauges(Vertx vertx, StateCounts counts, MeterRegistry registry) {
+    this(vertx, counts, registry, null);
+  }
+
+  /** @param redemption for the per-participant gauges (claims waiting, oldest pending), or null */
+  public StateGauges(Vertx vertx, StateCounts counts, MeterRegistry registry,
+      org.omspush.store.RedemptionStore redemption) {
     this.vertx = vertx;
     this.counts = counts;
+    this.registry = registry;
+    this.redemption = redemption;
     for (String state : StateCounts.CLAIM_STATES) {
       AtomicLong v = new AtomicLong();
       claims.put(state, v);
@@ -46,6 +58,22 @@ public final class StateGauges {
     }
     Gauge.builder("oms.claims.oldest.pending.age", oldestPendingClaimMillis, v -> v.get() / 1000.0)
         .description("Age of the oldest PENDING claim check (0 when none)").baseUnit("seconds").register(registry);
+  }
+
+  /** A participant's series, from its first pending claim on (0 once it has none). */
+  private void participantGauges(String participant) {
+    waiting.computeIfAbsent(participant, p -> {
+      AtomicLong v = new AtomicLong();
+      Gauge.builder("oms.participant.claims.waiting", v, AtomicLong::get)
+          .description("PENDING claim checks of a participant (the whole table)").tag("participant", p)
+          .register(registry);
+      AtomicLong oldest = new AtomicLong();
+      oldestByParticipant.put(p, oldest);
+      Gauge.builder("oms.participant.claims.oldest.pending.age", oldest, o -> o.get() / 1000.0)
+          .description("Age of a participant's oldest PENDING claim check (0 when none)").baseUnit("seconds")
+          .tag("participant", p).register(registry);
+      return v;
+    });
   }
 
   /** Refreshes now and then every {@link #INTERVAL}. */
@@ -63,7 +91,16 @@ public final class StateGauges {
 
   /** One refresh; completes when the gauges hold the new values (a failure keeps the old ones). */
   public Future<Void> refresh() {
-    return counts.read().onSuccess(s -> {
+    Future<Void> perParticipant = redemption == null ? Future.succeededFuture()
+        : redemption.pendingByParticipant().onSuccess(byParticipant -> {
+          byParticipant.keySet().forEach(this::participantGauges);
+          waiting.forEach((p, v) -> {
+            var w = byParticipant.get(p);
+            v.set(w == null ? 0 : w.claims());
+            oldestByParticipant.get(p).set(w == null ? 0 : Math.round(w.oldestSeconds() * 1000));
+          });
+        }).<Void>mapEmpty().otherwiseEmpty();
+    return perParticipant.compose(x -> counts.read()).onSuccess(s -> {
       s.claims().forEach((state, n) -> claims.computeIfAbsent(state, k -> new AtomicLong()).set(n));
       s.deliveries().forEach((state, n) -> deliveries.computeIfAbsent(state, k -> new AtomicLong()).set(n));
       oldestPendingClaimMillis.set(Math.round(s.oldestPendingClaimSeconds() * 1000));

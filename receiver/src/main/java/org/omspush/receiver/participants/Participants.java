@@ -75,6 +75,8 @@ public final class Participants implements ParticipantIdentities {
   private final AtomicInteger refusedNow = new AtomicInteger();
   private final Map<String, String> lastRefused = new HashMap<>();
   private volatile Map<String, Participant> current;
+  private volatile Map<String, IsoIdentity> identities;
+  private final Map<String, Gauge> expiry = new HashMap<>();
   private volatile Map<String, String> refusals = Map.of();
 
   /**
@@ -89,6 +91,8 @@ public final class Participants implements ParticipantIdentities {
     Map<String, Participant> start = new TreeMap<>();
     start.put(ParticipantKey.DEFAULT, new Participant(ParticipantKey.DEFAULT, defaultIdentity, null));
     this.current = start;
+    this.identities = identitiesOf(start);
+    expiryGauges();
     Gauge.builder("oms_participants", () -> current.size())
         .description("Participants served: default and every directory of OMS_PARTICIPANTS_DIR with a valid certificate")
         .register(registry);
@@ -106,6 +110,21 @@ public final class Participants implements ParticipantIdentities {
   public Optional<IsoIdentity> identity(String participant) {
     Participant p = participant == null ? null : current.get(participant);
     return p == null ? Optional.empty() : Optional.ofNullable(p.identity());
+  }
+
+  @Override
+  public Map<String, IsoIdentity> identities() {
+    return identities;
+  }
+
+  private static Map<String, IsoIdentity> identitiesOf(Map<String, Participant> participants) {
+    Map<String, IsoIdentity> out = new TreeMap<>();
+    participants.forEach((key, p) -> {
+      if (p.identity() != null) {
+        out.put(key, p.identity());
+      }
+    });
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   /** Every participant, by key. */
@@ -180,7 +199,29 @@ public final class Participants implements ParticipantIdentities {
     lastRefused.keySet().retainAll(subdirectories.stream().map(sub -> sub.getFileName().toString()).toList());
     this.refusedNow.set(refusedNow.size());
     refusals = Map.copyOf(refusedNow);
+    identities = identitiesOf(next);
     current = next;
+    expiryGauges();
+  }
+
+  /** {@code oms_participant_certificate_expiry_seconds{participant}}: one series per participant with a certificate. */
+  private synchronized void expiryGauges() {
+    Map<String, IsoIdentity> now = identities;
+    for (var it = expiry.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (!now.containsKey(e.getKey())) {
+        registry.remove(e.getValue());
+        it.remove();
+      }
+    }
+    for (String key : now.keySet()) {
+      expiry.computeIfAbsent(key, k -> Gauge.builder("oms.participant.certificate.expiry", this, self -> {
+        IsoIdentity id = self.identities.get(k);
+        return id == null ? Double.NaN
+            : (id.certificate().getNotAfter().toInstant().toEpochMilli() - self.clock.millis()) / 1000.0;
+      }).description("Seconds until the certificate a participant calls the ISO with expires").baseUnit("seconds")
+          .tag("participant", k).register(registry));
+    }
   }
 
   private List<Path> subdirectories() throws IOException {
@@ -233,7 +274,7 @@ public final class Participants implements ParticipantIdentities {
     return new Participant(key, identity, hash);
   }
 
-  private static IsoIdentity parse(byte[] certPem, byte[] keyPem, Path certFile, Path keyFile) throws Refused {
+  private IsoIdentity parse(byte[] certPem, byte[] keyPem, Path certFile, Path keyFile) throws Refused {
     List<X509Certificate> chain;
     PrivateKey key;
     try {
@@ -253,7 +294,9 @@ public final class Participants implements ParticipantIdentities {
       throw new Refused(Refusal.KEY_MISMATCH, KEY_FILE + " does not belong to the certificate "
           + chain.get(0).getSubjectX500Principal().getName());
     }
-    return new IsoIdentity(chain.get(0), List.copyOf(chain), key, certFile, keyFile, RetrieveServices.ALL);
+    // The services OMS_ISO_SERVICES names are those every participant calls.
+    return new IsoIdentity(chain.get(0), List.copyOf(chain), key, certFile, keyFile,
+        defaultIdentity == null ? RetrieveServices.ALL : defaultIdentity.services());
   }
 
   /** OMS_ISO_CERT or a {@code default/} directory, whichever is valid and newest; OMS_ISO_CERT when neither is valid. */
