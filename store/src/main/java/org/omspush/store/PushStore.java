@@ -20,8 +20,8 @@ import java.util.Objects;
  * 503 {@code storage_unavailable}: a push that passed the receiver's own checks and that the
  * database still refuses is our defect, and the ISO's retries keep it until it is fixed.
  *
- * <p>Round trips per push: an outage change takes BEGIN, two statements and COMMIT; a market
- * event takes one statement; a repeat of either, one more in the rare case that its first copy
+ * <p>Round trips per push: one statement for an outage change (a function call, V23) and for a
+ * market event; a repeat of a market event takes one more in the rare case that its first copy
  * committed while the repeat was waiting for it. The SQL is in {@link PushSql}.
  */
 public final class PushStore {
@@ -48,34 +48,30 @@ public final class PushStore {
     Objects.requireNonNull(m, "message");
     Objects.requireNonNull(c, "outage change");
     ClaimCheck check = c.claimCheck();
-    Tuple first = messageParams(m)
+    Tuple params = Tuple.tuple()
+        .addValue(m.participant())
+        .addValue(m.messageId())
+        .addValue(m.action())
+        .addValue(m.clientDn())
+        .addValue(m.documentSha256())
+        .addValue(m.rawXml() == null ? null : Buffer.buffer(m.rawXml()))
         .addValue(c.outageMRID())
         .addValue(c.outageType())
         .addValue(c.version())
-        .addValue(m.participant());
-    Future<StoreOutcome> stored = pool.withTransaction(conn -> conn
-        .preparedQuery(PushSql.INSERT_MESSAGE_LOCK_OUTAGE)
-        .execute(first)
-        .compose(rows -> {
-          Row row = single(rows);
-          Long messageRowId = row.getLong("new_message_id");
-          if (messageRowId == null) {
-            return repeatOutcome(conn, m, row.getBoolean("conflict"));
-          }
-          Tuple second = Tuple.tuple()
-              .addValue(messageRowId)
-              .addValue(c.outageMRID())
-              .addValue(c.outageType())
-              .addValue(c.version())
-              .addValue(c.status())
-              .addValue(c.previousStatus())
-              .addValue(c.lastModified())
-              .addValue(check == null ? null : check.token())
-              .addValue(check == null || check.service() == null ? DEFAULT_OUTAGE_SERVICE : check.service())
-              .addValue(check == null ? null : check.expires())
-              .addValue(m.participant());
-          return conn.preparedQuery(PushSql.INSERT_OUTAGE_CLAIM).execute(second).map(StoreOutcome.STORED);
-        }));
+        .addValue(c.status())
+        .addValue(c.previousStatus())
+        .addValue(c.lastModified())
+        .addValue(check == null ? null : check.token())
+        .addValue(check == null || check.service() == null ? DEFAULT_OUTAGE_SERVICE : check.service())
+        .addValue(check == null ? null : check.expires());
+    // One statement, one function call: atomic on its own, so no BEGIN/COMMIT round trips.
+    Future<StoreOutcome> stored = pool.preparedQuery(PushSql.STORE_OUTAGE_CHANGE).execute(params).map(rows -> {
+      Row row = single(rows);
+      if (row.getLong("new_message_row") != null) {
+        return StoreOutcome.STORED;
+      }
+      return outcome(row.getBoolean("repeat_conflict"));
+    });
     return stored.recover(failure -> Future.failedFuture(StoreFailures.translate("storing outage change", failure)));
   }
 
