@@ -38,8 +38,12 @@ public final class PushStore {
   private final GroupCommit commits;
 
   public PushStore(Pool pool) {
+    this(pool, new GroupCommit(pool));
+  }
+
+  PushStore(Pool pool, GroupCommit commits) {
     this.pool = Objects.requireNonNull(pool, "pool");
-    this.commits = new GroupCommit(pool);
+    this.commits = commits;
   }
 
   /** Transactions written so far by group commit, and the most pushes one held. */

@@ -48,7 +48,7 @@ class GroupCommitTest {
   @BeforeEach
   void freshDatabase() {
     db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 8);
+    pool = Pools.create(vertx, db, GroupCommit.CONCURRENT_BATCHES + 4);
     store = new PushStore(pool);
   }
 
