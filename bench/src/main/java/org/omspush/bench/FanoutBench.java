@@ -32,9 +32,11 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.omspush.isosim.pki.DevPki;
 import org.omspush.receiver.DevEnvironment;
+import org.omspush.receiver.config.SecretsConfig;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.EmbeddedDatabase;
 import org.omspush.store.Migrations;
+import org.omspush.store.secrets.SecretKeys;
 
 /**
  * The fan-out benchmark (bench/fanout.sh): one embedded Postgres; the receiver jar in its own
@@ -168,7 +170,10 @@ public final class FanoutBench {
       int adminPort = freePort();
       env.put("OMS_ADMIN_PORT", Integer.toString(adminPort));
       env.putAll(s.receiverOverrides());
-      jvm = List.of("-Xmx" + s.receiverHeap());
+      List<String> options = new java.util.ArrayList<>();
+      options.add("-Xmx" + s.receiverHeap());
+      options.addAll(s.receiverJvmOptions());
+      jvm = List.copyOf(options);
       say("starting the receiver (" + String.join(" ", jvm) + ")");
       ReceiverProcess receiver = ReceiverProcess.start(s.receiverJar(), jvm, env, work.resolve("receiver.log"));
       current[0] = receiver;
@@ -457,7 +462,10 @@ public final class FanoutBench {
     say("database floor: the receiver's claim and DELIVERED statements on " + backlog
         + " due deliveries, no HTTP, the receiver stopped (load average " + floorLoad + ")");
     Cpu.Snapshot before = Cpu.Snapshot.take(counters);
-    floor = FanoutFloor.drain(url, backlog, poolSize(), s.drainSeconds());
+    // the receiver's own sealing key: the subscribers' secrets were sealed with it, and a claim
+    // leaves out a subscriber whose secret does not open (with another key the floor claimed nothing)
+    SecretKeys keys = SecretKeys.of(SecretsConfig.read(SecretsConfig.KEY_FILE, Path.of(env.get(SecretsConfig.KEY_FILE))));
+    floor = FanoutFloor.drain(url, keys, backlog, poolSize(), s.drainSeconds());
     floorCpu = CpuUse.of(Cpu.Snapshot.take(counters).since(before));
     say(f("database floor: %d of %d recorded in %.1f s, %.0f deliveries/s, %d claims; CPU pg %.0f%%",
         floor.recorded(), backlog, floor.seconds(), floor.perSecond(), floor.claims(), floorCpu.postgres()));

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param directTool        {@code both} (wrk and the Vert.x client), {@code wrk} or {@code vertx}
  * @param floorDeliveries   backlog of the database-floor phase (0 skips it)
  * @param floorVacuum       whether the floor starts from a vacuumed table (BENCH_FLOOR_VACUUM=0: as left)
+ * @param receiverJvmOptions more options for the receiver's JVM (BENCH_RECEIVER_JVM_OPTIONS, split on
+ *                          white space), e.g. {@code -XX:StartFlightRecording=filename=rx.jfr} for a profile
  */
 record FanoutBenchSettings(
     Path repoRoot,
@@ -38,6 +40,7 @@ record FanoutBenchSettings(
     int floorDeliveries,
     boolean floorVacuum,
     String receiverHeap,
+    List<String> receiverJvmOptions,
     boolean keep,
     Map<String, String> receiverOverrides) {
 
@@ -93,6 +96,8 @@ record FanoutBenchSettings(
         integer(env, "BENCH_FLOOR_DELIVERIES", 20_000),
         !"0".equals(env.get("BENCH_FLOOR_VACUUM")),
         env.getOrDefault("BENCH_RECEIVER_HEAP", "1g"),
+        List.of(env.getOrDefault("BENCH_RECEIVER_JVM_OPTIONS", "").strip().split("\\s+")).stream()
+            .filter(o -> !o.isEmpty()).toList(),
         "1".equals(env.get("BENCH_KEEP")),
         overrides);
     if (s.subscribers() < 1 || s.subscribers() > 100) {

@@ -18,6 +18,7 @@ import org.omspush.store.fanout.ClaimOptions;
 import org.omspush.store.fanout.DeliveryStore;
 import org.omspush.store.fanout.DueDelivery;
 import org.omspush.store.fanout.SuccessfulAttempt;
+import org.omspush.store.secrets.SecretKeys;
 
 /**
  * The fan-out's database floor: the receiver's own claim and {@code DELIVERED} statements
@@ -60,12 +61,12 @@ final class FanoutFloor {
     }
   }
 
-  static Result drain(DatabaseUrl url, long backlog, int poolSize, int timeoutSeconds) throws Exception {
+  /** @param keys the receiver's: they open the subscribers' secrets, without which a claim takes nothing */
+  static Result drain(DatabaseUrl url, SecretKeys keys, long backlog, int poolSize, int timeoutSeconds) throws Exception {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
     Pool pool = Pools.create(vertx, url, poolSize);
     try {
-      DeliveryStore store = new DeliveryStore(pool,
-          org.omspush.store.secrets.SecretKeys.of(org.omspush.store.secrets.SealingKey.generate()));
+      DeliveryStore store = new DeliveryStore(pool, keys);
       ClaimOptions options = new ClaimOptions("bench-floor", 60_000, RECEIVER.maxInFlight(), RECEIVER.maxInFlight(),
           100, RECEIVER.breaker().threshold(), RECEIVER.inlinePayloadMax());
       long[] recorded = {0};

@@ -414,9 +414,9 @@ public final class IngestBench {
     }
     b.append("server avg: the receiver's own mean ack latency (oms_push_ack_latency: request start to 200 sent)\n");
     b.append("pgbench CPU: postgres / everything else, percent of one core (everything else includes pgbench)\n");
-    b.append(f("receiver SQL only: pgbench running the receiver's own outage-change transaction (BEGIN, PushSql's two "
-        + "statements, COMMIT; a real signed envelope as raw_xml), %d s: the database's ceiling for this ingest "
-        + "path on this machine%n%n", s.sqlSeconds()));
+    b.append(f("receiver SQL only: pgbench running the receiver's own outage-change statement (PushSql: one call of "
+        + "store_outage_change, V23; a real signed envelope as raw_xml), one push per transaction, %d s: the "
+        + "database's ceiling for this ingest path without group commit on this machine%n%n", s.sqlSeconds()));
     if (fixed != null) {
       b.append(f("fixed rate %d pushes/s (open loop, up to %d connections, latency from the scheduled send time): "
           + "%.0f acks/s, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms, errors %s; CPU %s%n",

@@ -62,23 +62,19 @@ final class PgBench {
   }
 
   /**
-   * The receiver's own transaction for an outage change (BEGIN, the two statements of PushSql,
-   * COMMIT: the same four round trips) with the given envelope as raw_xml, without TLS, XML or
-   * signatures: how fast Postgres alone could take the receiver's writes.
+   * The receiver's own statement for an outage change (PushSql: one call of store_outage_change,
+   * one round trip) with the given envelope as raw_xml, without TLS, XML or signatures: how fast
+   * Postgres alone could take the receiver's writes.
    */
   static String receiverSqlScript(byte[] envelope) {
     String n = ":n::text";
-    String step1 = params(org.omspush.store.BenchPushSql.insertMessageLockOutage(),
+    String call = params(org.omspush.store.BenchPushSql.storeOutageChange(),
+        "'default'",
         n,
         "'receiveOutageStatusChange_v1'",
         "'CN=oms-push.caiso.com,OU=OMS,O=CAISO,C=US'",
         "md5(" + n + ")",
         "decode('" + java.util.HexFormat.of().formatHex(envelope) + "', 'hex')",
-        "('pgb-' || " + n + ")",
-        "'TRANSMISSION'",
-        "1");
-    String step2 = params(org.omspush.store.BenchPushSql.insertOutageClaim(),
-        ":s1_new_message_id",
         "('pgb-' || " + n + ")",
         "'TRANSMISSION'",
         "1",
@@ -89,10 +85,7 @@ final class PgBench {
         "'RetrieveOutageByClaimCheck_OMSv1_DocAttach_AP'",
         "(now() + interval '1 day')");
     return "\\set n random(1, 9000000000000000000)\n"
-        + "BEGIN;\n"
-        + strip(step1) + "\n\\gset s1_\n"
-        + strip(step2) + ";\n"
-        + "COMMIT;\n";
+        + strip(call) + ";\n";
   }
 
   /** $1..$n of a statement replaced by SQL text (highest first, so $10 is not read as $1). */

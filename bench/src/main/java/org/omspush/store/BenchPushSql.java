@@ -9,13 +9,8 @@ package org.omspush.store;
 public final class BenchPushSql {
   private BenchPushSql() {}
 
-  /** Step 1 of an outage change: message row and outage row lock. */
-  public static String insertMessageLockOutage() {
-    return PushSql.INSERT_MESSAGE_LOCK_OUTAGE;
-  }
-
-  /** Step 2 of an outage change: the claim, superseding older pending ones. */
-  public static String insertOutageClaim() {
-    return PushSql.INSERT_OUTAGE_CLAIM;
+  /** An outage change: one statement, the call of store_outage_change (V23). */
+  public static String storeOutageChange() {
+    return PushSql.STORE_OUTAGE_CHANGE;
   }
 }

@@ -5,7 +5,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.Objects;
 
@@ -20,9 +20,11 @@ import java.util.Objects;
  * 503 {@code storage_unavailable}: a push that passed the receiver's own checks and that the
  * database still refuses is our defect, and the ISO's retries keep it until it is fixed.
  *
- * <p>Round trips per push: an outage change takes BEGIN, two statements and COMMIT; a market
- * event takes one statement; a repeat of either, one more in the rare case that its first copy
- * committed while the repeat was waiting for it. The SQL is in {@link PushSql}.
+ * <p>Round trips per push: one statement for an outage change (a function call, V23) and for a
+ * market event; a repeat of a market event takes one more in the rare case that its first copy
+ * committed while the repeat was waiting for it. Pushes that arrive while earlier ones are being
+ * written share one transaction ({@link GroupCommit}); each is answered after that commit, and
+ * one refused push fails alone. The SQL is in {@link PushSql}.
  */
 public final class PushStore {
 
@@ -33,9 +35,28 @@ public final class PushStore {
   public static final String DEFAULT_MARKET_EVENT_SERVICE = "RetrieveMarketEventByClaimCheck_OMSv1_DocAttach_AP";
 
   private final Pool pool;
+  private final GroupCommit commits;
 
   public PushStore(Pool pool) {
+    this(pool, new GroupCommit(pool));
+  }
+
+  PushStore(Pool pool, GroupCommit commits) {
     this.pool = Objects.requireNonNull(pool, "pool");
+    this.commits = commits;
+  }
+
+  /** Transactions written so far by group commit, and the most pushes one held. */
+  long batches() {
+    return commits.batches();
+  }
+
+  int largestBatch() {
+    return commits.largestBatch();
+  }
+
+  private static long rawBytes(InboundMessage m) {
+    return m.rawXml() == null ? 0 : m.rawXml().length;
   }
 
   /**
@@ -48,35 +69,27 @@ public final class PushStore {
     Objects.requireNonNull(m, "message");
     Objects.requireNonNull(c, "outage change");
     ClaimCheck check = c.claimCheck();
-    Tuple first = messageParams(m)
+    Tuple params = Tuple.tuple()
+        .addValue(m.participant())
+        .addValue(m.messageId())
+        .addValue(m.action())
+        .addValue(m.clientDn())
+        .addValue(m.documentSha256())
+        .addValue(m.rawXml() == null ? null : Buffer.buffer(m.rawXml()))
         .addValue(c.outageMRID())
         .addValue(c.outageType())
         .addValue(c.version())
-        .addValue(m.participant());
-    Future<StoreOutcome> stored = pool.withTransaction(conn -> conn
-        .preparedQuery(PushSql.INSERT_MESSAGE_LOCK_OUTAGE)
-        .execute(first)
-        .compose(rows -> {
-          Row row = single(rows);
-          Long messageRowId = row.getLong("new_message_id");
-          if (messageRowId == null) {
-            return repeatOutcome(conn, m, row.getBoolean("conflict"));
-          }
-          Tuple second = Tuple.tuple()
-              .addValue(messageRowId)
-              .addValue(c.outageMRID())
-              .addValue(c.outageType())
-              .addValue(c.version())
-              .addValue(c.status())
-              .addValue(c.previousStatus())
-              .addValue(c.lastModified())
-              .addValue(check == null ? null : check.token())
-              .addValue(check == null || check.service() == null ? DEFAULT_OUTAGE_SERVICE : check.service())
-              .addValue(check == null ? null : check.expires())
-              .addValue(m.participant());
-          return conn.preparedQuery(PushSql.INSERT_OUTAGE_CLAIM).execute(second).map(StoreOutcome.STORED);
-        }));
-    return stored.recover(failure -> Future.failedFuture(StoreFailures.translate("storing outage change", failure)));
+        .addValue(c.status())
+        .addValue(c.previousStatus())
+        .addValue(c.lastModified())
+        .addValue(check == null ? null : check.token())
+        .addValue(check == null || check.service() == null ? DEFAULT_OUTAGE_SERVICE : check.service())
+        .addValue(check == null ? null : check.expires());
+    // One statement, one function call: atomic on its own (alone, no BEGIN/COMMIT round trips)
+    return commits.submit(new GroupCommit.Write("storing outage change", PushSql.STORE_OUTAGE_CHANGE, params,
+        "o " + m.participant() + " " + c.outageMRID(), rawBytes(m), (row, client) -> Future.succeededFuture(
+            row.getLong("new_message_row") != null ? StoreOutcome.STORED
+                : outcome(Boolean.TRUE.equals(row.getBoolean("repeat_conflict"))))));
   }
 
   /**
@@ -99,18 +112,11 @@ public final class PushStore {
         .addValue(check == null ? null : check.service() == null ? DEFAULT_MARKET_EVENT_SERVICE : check.service())
         .addValue(check == null ? null : check.expires())
         .addValue(m.participant());
-    // One statement: atomic on its own, so no BEGIN/COMMIT round trips.
-    Future<StoreOutcome> stored = pool.withConnection(conn -> conn
-        .preparedQuery(PushSql.INSERT_MARKET_EVENT)
-        .execute(params)
-        .compose(rows -> {
-          Row row = single(rows);
-          if (row.getLong("new_message_id") != null) {
-            return Future.succeededFuture(StoreOutcome.STORED);
-          }
-          return repeatOutcome(conn, m, row.getBoolean("conflict"));
-        }));
-    return stored.recover(failure -> Future.failedFuture(StoreFailures.translate("storing market event", failure)));
+    // One statement: atomic on its own (alone, no BEGIN/COMMIT round trips)
+    return commits.submit(new GroupCommit.Write("storing market event", PushSql.INSERT_MARKET_EVENT, params,
+        "m " + m.participant() + " " + m.messageId(), rawBytes(m), (row, client) ->
+            row.getLong("new_message_id") != null ? Future.succeededFuture(StoreOutcome.STORED)
+                : repeatOutcome(client, m, row.getBoolean("conflict"))));
   }
 
   /** Succeeds when the database answers a trivial query; for the readiness probe. */
@@ -121,7 +127,7 @@ public final class PushStore {
   }
 
   /** A repeat was counted by the first statement ({@code conflict} non-null), or is counted now. */
-  private static Future<StoreOutcome> repeatOutcome(SqlConnection conn, InboundMessage m, Boolean conflict) {
+  private static Future<StoreOutcome> repeatOutcome(SqlClient conn, InboundMessage m, Boolean conflict) {
     if (conflict != null) {
       return Future.succeededFuture(outcome(conflict));
     }

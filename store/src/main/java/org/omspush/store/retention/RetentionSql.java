@@ -67,7 +67,7 @@ final class RetentionSql {
    * Finished claims (never PENDING: those are still to redeem) that no event refers to. The
    * newest claim of an outage stays (the highest version; of equal versions the last stored): a
    * later push of an older version must still find it and be stored SUPERSEDED (PushSql
-   * INSERT_OUTAGE_CLAIM).
+   * STORE_OUTAGE_CHANGE).
    */
   static final String DELETE_CLAIMS = """
       DELETE FROM claim WHERE id IN (

@@ -27,6 +27,33 @@ class SecretKeysTest {
   }
 
   @Test
+  void a_value_opened_once_is_not_decrypted_again_and_callers_get_their_own_copy() {
+    SealedValue v = keys.seal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", PLACE);
+    byte[] first = keys.open(v, PLACE);
+    first[0] = 'X';
+    for (int i = 0; i < 100; i++) {
+      assertThat(keys.openText(new SealedValue(v.keyId(), v.box().clone()), PLACE))
+          .isEqualTo("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    }
+    assertThat(keys.decryptions()).isEqualTo(1);
+  }
+
+  @Test
+  void a_value_opened_once_still_refuses_its_tampered_copies_and_other_places() {
+    SealedValue v = keys.seal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", PLACE);
+    keys.open(v, PLACE);
+    byte[] box = v.box().clone();
+    box[box.length - 1] ^= 0x01;
+    assertThatThrownBy(() -> keys.open(new SealedValue(v.keyId(), box), PLACE))
+        .isInstanceOf(SealedSecretException.class).hasMessageContaining("altered");
+    String other = SealedColumn.SUBSCRIBER_SECRET.place("0d7c5f8e-0000-4000-8000-000000000002");
+    assertThatThrownBy(() -> keys.open(v, other)).isInstanceOf(SealedSecretException.class);
+    assertThat(keys.sealingWith(SealingKey.generate()).openText(v, PLACE))
+        .as("another SecretKeys, e.g. during a rotation, opens it itself")
+        .isEqualTo("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  }
+
+  @Test
   void a_key_id_is_the_first_8_bytes_of_its_sha256_in_hex() throws Exception {
     byte[] raw = Base64.getDecoder().decode(key.toBase64().strip());
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(raw);
