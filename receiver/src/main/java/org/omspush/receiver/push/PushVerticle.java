@@ -31,6 +31,8 @@ public final class PushVerticle extends VerticleBase {
   private final PushEndpoint endpoint;
   private final PushLimits limits;
   private final Map<HttpConnection, Deadlines> deadlines = new ConcurrentHashMap<>();
+  /** Connections beyond the cap, closing: a request that arrived with the handshake is not handled. */
+  private final java.util.Set<HttpConnection> refusedConnections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger inFlight;
   private final AtomicInteger connections;
   private final Counter refused;
@@ -89,6 +91,8 @@ public final class PushVerticle extends VerticleBase {
       refused.increment();
       log.atWarn().setMessage("push connection from {} refused: {} connections are open (OMS_PUSH_MAX_CONNECTIONS)")
           .addArgument(conn.remoteAddress()).addArgument(limits.maxConnections()).log();
+      refusedConnections.add(conn);
+      conn.closeHandler(v -> refusedConnections.remove(conn));
       conn.close();
       return;
     }
@@ -101,6 +105,12 @@ public final class PushVerticle extends VerticleBase {
 
   private void onRequest(HttpServerRequest req) {
     HttpConnection conn = req.connection();
+    if (refusedConnections.contains(conn)) {
+      // closing is graceful, so a request sent right after the handshake still reaches here: it
+      // gets no answer and nothing of it is stored (the ISO retries on another connection)
+      req.response().reset();
+      return;
+    }
     Deadlines d = deadlines.get(conn);
     if (d != null) {
       vertx.cancelTimer(d.header);
