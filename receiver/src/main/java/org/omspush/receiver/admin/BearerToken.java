@@ -8,11 +8,16 @@ import java.security.NoSuchAlgorithmException;
  * The admin API's bearer token. Compared in constant time: both sides are hashed first, so
  * neither the content nor the length of the expected token leaks through timing.
  */
-final class BearerToken {
+public final class BearerToken {
   private final byte[] expected;
 
-  BearerToken(String token) {
+  public BearerToken(String token) {
     this.expected = sha256(token);
+  }
+
+  /** Whether {@code token} (as typed, surrounding blanks ignored; null for none) is this token. */
+  public boolean is(String token) {
+    return MessageDigest.isEqual(expected, sha256(token == null ? "" : token.strip()));
   }
 
   /** Whether an {@code Authorization} header value carries this token. */
@@ -22,7 +27,7 @@ final class BearerToken {
       MessageDigest.isEqual(expected, sha256("")); // the same work either way
       return false;
     }
-    return MessageDigest.isEqual(expected, sha256(authorization.substring(7).strip()));
+    return is(authorization.substring(7));
   }
 
   private static byte[] sha256(String s) {

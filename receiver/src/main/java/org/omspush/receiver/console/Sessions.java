@@ -40,8 +40,8 @@ final class Sessions {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final byte[] key;
-  private final byte[] adminToken;
-  private final byte[] viewToken;
+  private final org.omspush.receiver.admin.BearerToken adminToken;
+  private final org.omspush.receiver.admin.BearerToken viewToken;
   private final Duration ttl;
 
   /**
@@ -50,8 +50,8 @@ final class Sessions {
    */
   Sessions(byte[] derivedKey, String adminToken, String viewToken, Duration ttl) {
     this.key = hmac(derivedKey, "oms-console-session\0" + adminToken + "\0" + (viewToken == null ? "" : viewToken));
-    this.adminToken = sha256(adminToken);
-    this.viewToken = viewToken == null ? null : sha256(viewToken);
+    this.adminToken = new org.omspush.receiver.admin.BearerToken(adminToken);
+    this.viewToken = viewToken == null ? null : new org.omspush.receiver.admin.BearerToken(viewToken);
     this.ttl = ttl;
   }
 
@@ -61,9 +61,8 @@ final class Sessions {
 
   /** The role this token signs in as, or null; compared in constant time. */
   Role signIn(String token) {
-    byte[] given = sha256(token == null ? "" : token.strip());
-    boolean admin = MessageDigest.isEqual(adminToken, given);
-    boolean view = viewToken != null && MessageDigest.isEqual(viewToken, given);
+    boolean admin = adminToken.is(token);
+    boolean view = viewToken != null && viewToken.is(token);
     return admin ? Role.ADMIN : view ? Role.VIEW : null;
   }
 
@@ -123,14 +122,6 @@ final class Sessions {
       return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HMAC-SHA256 is not available", e);
-    }
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 }
