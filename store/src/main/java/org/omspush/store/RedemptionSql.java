@@ -8,51 +8,13 @@ final class RedemptionSql {
   private RedemptionSql() {}
 
   /**
-   * Leases the next due claim of a service. $1 service, $2 owner, $3 lease seconds, $4 the lost
-   * fetches that make a claim DEAD. A claim whose lease ran out (its worker died) is due again;
-   * when a fetch had started under that lease ({@code lost}), the fetch is counted as lost, and
-   * the claim that reaches $4 lost fetches is DEAD (receiver_lost) instead of leased: a document
-   * that kills its receiver does not take the next one with it.
-   */
-  static final String LEASE_NEXT = """
-      WITH next AS (
-        SELECT id, fetch_started_at IS NOT NULL AS lost,
-               fetch_started_at IS NOT NULL AND lost_fetches + 1 >= $4 AS dead
-          FROM claim
-         WHERE state = 'PENDING' AND service = $1 AND next_attempt_at <= now()
-           AND (lease_until IS NULL OR lease_until < now())
-         ORDER BY next_attempt_at, id
-         LIMIT 1
-         FOR UPDATE SKIP LOCKED
-      )
-      UPDATE claim c
-         SET lease_owner = CASE WHEN next.dead THEN NULL ELSE $2 END,
-             lease_until = CASE WHEN next.dead THEN NULL ELSE now() + make_interval(secs => $3) END,
-             updated_at = now(), fetch_started_at = NULL,
-             lost_fetches = c.lost_fetches + CASE WHEN next.lost THEN 1 ELSE 0 END,
-             state = CASE WHEN next.dead THEN 'DEAD' ELSE c.state END,
-             dead_reason = CASE WHEN next.dead THEN 'receiver_lost' ELSE c.dead_reason END,
-             last_error = CASE WHEN next.lost THEN 'a fetch ended with its lease lost and no answer (the receiver '
-                               || 'died or stopped) ' || (c.lost_fetches + 1) || ' time(s)' ELSE c.last_error END,
-             -- a token past its expiry is not worth a call: ask by key
-             lookup = CASE WHEN c.expires_at IS NOT NULL AND c.expires_at < now() THEN 'KEY' ELSE c.lookup END
-        FROM next
-       WHERE c.id = next.id
-      RETURNING c.state, c.transient_failures, c.lost_fetches, next.lost,
-                c.id, c.kind, c.outage_mrid, c.outage_type, c.version, c.status, c.previous_status,
-                c.last_modified, c.token, c.lookup, c.service, c.attempts, c.market_event_id,
-                (c.expires_at IS NOT NULL AND c.expires_at < now()) AS token_expired,
-                (SELECT m.event_id FROM market_event m WHERE m.id = c.market_event_id) AS event_id,
-                (SELECT max(o.version) FROM claim o
-                  WHERE o.outage_mrid = c.outage_mrid AND o.participant = c.participant AND o.id <> c.id)
-                  AS other_newest_version
-      """;
-
-  /**
    * The scheduler's lease: of every lane (participant, identity, service) given, the earliest due
    * claim whose gate is open and not refused, earliest due first across all lanes. $1 participants,
    * $2 identities (gate keys), $3 services: one lane per index; $4 owner, $5 lease seconds, $6 lost
-   * fetches that make a claim DEAD (as LEASE_NEXT). Each lane's head is found through
+   * fetches that make a claim DEAD. A claim whose lease ran out (its worker died) is due again;
+   * when a fetch had started under that lease ({@code lost}), the fetch is counted as lost, and
+   * the claim that reaches $6 lost fetches is DEAD (receiver_lost) instead of leased: a document
+   * that kills its receiver does not take the next one with it. Each lane's head is found through
    * claim_participant_due_idx, so a long backlog of one participant costs the others nothing. A
    * head another replica is leasing at this moment is skipped, not waited for.
    */
@@ -89,6 +51,7 @@ final class RedemptionSql {
              dead_reason = CASE WHEN next.dead THEN 'receiver_lost' ELSE c.dead_reason END,
              last_error = CASE WHEN next.lost THEN 'a fetch ended with its lease lost and no answer (the receiver '
                                || 'died or stopped) ' || (c.lost_fetches + 1) || ' time(s)' ELSE c.last_error END,
+             -- a token past its expiry is not worth a call: ask by key
              lookup = CASE WHEN c.expires_at IS NOT NULL AND c.expires_at < now() THEN 'KEY' ELSE c.lookup END
         FROM next
        WHERE c.id = next.id

@@ -56,22 +56,6 @@ public final class RedemptionStore {
   }
 
   /**
-   * The next due claim, leased; or, when its previous fetches ended with the lease lost
-   * {@code maxLost} times, the claim now DEAD (state {@code DEAD}, not leased).
-   */
-  public Future<Optional<ClaimToRedeem>> leaseNext(String service, String owner, Duration lease, int maxLost) {
-    return pool.preparedQuery(RedemptionSql.LEASE_NEXT)
-        .execute(Tuple.of(service, owner, seconds(lease), maxLost))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            return Optional.<ClaimToRedeem>empty();
-          }
-          return Optional.of(claimOf(rows.iterator().next()));
-        })
-        .recover(e -> failed("leasing a claim", e));
-  }
-
-  /**
    * One queue the scheduler may take from: a participant's claims of one service, redeemed with
    * the certificate whose gate key is {@code identity}.
    */
@@ -84,8 +68,9 @@ public final class RedemptionStore {
   public record Waiting(long claims, double oldestSeconds) {}
 
   /**
-   * Of all these lanes, the earliest due claim whose gate is open, leased (or, as
-   * {@link #leaseNext}, the claim now DEAD after too many lost fetches). Empty when none is.
+   * Of all these lanes, the earliest due claim whose gate is open, leased; or, when its
+   * previous fetches ended with the lease lost {@code maxLost} times, the claim now DEAD (state
+   * {@code DEAD}, not leased). Empty when none is.
    */
   public Future<Optional<Leased>> leaseNextAny(java.util.Collection<Lane> lanes, String owner, Duration lease,
       int maxLost) {

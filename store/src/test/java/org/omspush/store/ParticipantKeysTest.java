@@ -98,10 +98,16 @@ class ParticipantKeysTest {
     await(pushes.storeOutageChange(message("a-1", "a1").forParticipant("SC_A"), outage("OUT-1", 1)));
     await(pushes.storeOutageChange(message("b-1", "b1").forParticipant("SC_B"), outage("OUT-1", 1)));
 
-    ClaimToRedeem first = await(redemption.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
+    List<RedemptionStore.Lane> lanes = List.of(new RedemptionStore.Lane("SC_A", "cert-a", SERVICE),
+        new RedemptionStore.Lane("SC_B", "cert-b", SERVICE));
+    RedemptionStore.Leased firstLeased = await(redemption.leaseNextAny(lanes, "w", Duration.ofSeconds(30), 3))
+        .orElseThrow();
+    ClaimToRedeem first = firstLeased.claim();
     String owner = (String) rows(db, "SELECT participant FROM claim WHERE id = ?", first.id()).get(0).get("participant");
     RedemptionStore.Completion done = await(redemption.complete(first, "w", document()));
-    ClaimToRedeem second = await(redemption.leaseNext(SERVICE, "w", Duration.ofSeconds(30), 3)).orElseThrow();
+    RedemptionStore.Leased secondLeased = await(redemption.leaseNextAny(lanes, "w", Duration.ofSeconds(30), 3))
+        .orElseThrow();
+    ClaimToRedeem second = secondLeased.claim();
     RedemptionStore.Completion alsoDone = await(redemption.complete(second, "w", document()));
 
     assertThat(done.redeemed()).isEqualTo(1);
@@ -113,6 +119,8 @@ class ParticipantKeysTest {
         .containsExactly(Map.of("participant", "SC_A", "outage_version", 1L),
             Map.of("participant", "SC_B", "outage_version", 1L));
     assertThat(owner).isIn("SC_A", "SC_B");
+    assertThat(firstLeased.participant()).as("leased under its own participant's lane").isEqualTo(owner);
+    assertThat(secondLeased.participant()).isNotEqualTo(owner).isIn("SC_A", "SC_B");
   }
 
   @Test
