@@ -265,5 +265,31 @@ class ClaimsApiTest {
     assertThat(cleared.statusCode()).as(cleared.body()).isEqualTo(200);
     assertThat(TestDatabase.count(db, "aup_gate", "refused_at is null")).isEqualTo(1);
     assertThat(json(get("/api/v1/gates")).getJsonArray("items").getJsonObject(0).getBoolean("refused")).isFalse();
+
+    // The gate is named by the participant's key as well as by its gate key.
+    String participant = before.getString("participant");
+    assertThat(participant).isNotEqualTo(identity);
+    refuseAgain();
+    HttpResponse<String> byParticipant = post("/api/v1/gates/" + participant + "/" + OUTAGE_SERVICE + "/clear", null);
+    assertThat(byParticipant.statusCode()).as(byParticipant.body()).isEqualTo(200);
+    assertThat(json(byParticipant).getString("identity")).isEqualTo(identity);
+    assertThat(json(get("/api/v1/gates")).getJsonArray("items").getJsonObject(0).getBoolean("refused")).isFalse();
+
+    // And by the certificate's subject.
+    String subject = before.getString("subject");
+    refuseAgain();
+    HttpResponse<String> bySubject = post("/api/v1/gates/"
+        + java.net.URLEncoder.encode(subject, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") + "/"
+        + OUTAGE_SERVICE + "/clear", null);
+    assertThat(bySubject.statusCode()).as(bySubject.body()).isEqualTo(200);
+    assertThat(json(bySubject).getString("identity")).isEqualTo(identity);
+    assertThat(json(get("/api/v1/gates")).getJsonArray("items").getJsonObject(0).getBoolean("refused")).isFalse();
+  }
+
+  /** The gate refused again, as the next 403 would leave it. */
+  private void refuseAgain() throws Exception {
+    assertThat(TestDatabase.execute(db, "update aup_gate set refused_at = now(), refused_reason = 'no access'"))
+        .isEqualTo(1);
+    assertThat(json(get("/api/v1/gates")).getJsonArray("items").getJsonObject(0).getBoolean("refused")).isTrue();
   }
 }
