@@ -360,6 +360,9 @@ class RedemptionTest {
           .isEqualTo(200);
     }
     eventually("the claim set aside", Duration.ofSeconds(30), () -> claims("UNSERVICEABLE") == 1);
+    // Logged once the statement is answered, a moment after the state is visible.
+    eventually("its WARN line", Duration.ofSeconds(5),
+        () -> lines(logs, Level.WARN, RetrieveService.MARKET_EVENT_BY_CLAIM_CHECK.serviceName()) > 0);
     assertThat(lines(logs, Level.WARN, RetrieveService.MARKET_EVENT_BY_CLAIM_CHECK.serviceName())).isEqualTo(1);
     await(receiver.app.refreshStateGauges());
     assertThat(receiver.app.metrics().scrape()).contains("oms_claims{state=\"UNSERVICEABLE\"} 1.0");
@@ -370,8 +373,17 @@ class RedemptionTest {
     eventually("set aside again", Duration.ofSeconds(30), () -> claims("UNSERVICEABLE") == 1);
     receiver.close();
     receiver = null;
-    // Configured to serve it: retried at start-up.
+    // Configured to serve it: PENDING again at start-up, before any operator acts.
     startReceiver(Map.of("OMS_ADMIN_TOKEN", token));
+    eventually("the claim revived", Duration.ofSeconds(30), () -> claims("UNSERVICEABLE") == 0);
+    String revived = "UNSERVICEABLE claims of " + RetrieveService.MARKET_EVENT_BY_CLAIM_CHECK.serviceName()
+        + " are PENDING again";
+    eventually("its INFO line", Duration.ofSeconds(5), () -> lines(logs, Level.INFO, revived) > 0);
+    assertThat(lines(logs, Level.INFO, revived)).isEqualTo(1);
+    // The operator's retry after the change finds it revived: refused, and it changes nothing.
+    var late = adminPost(receiver, token, "/api/v1/claims/" + id + "/retry");
+    assertThat(late.statusCode()).as(late.body()).isEqualTo(409);
+    assertThat(late.body()).containsPattern("claim " + id + " is (PENDING|REDEEMED);");
     eventually("the claim redeemed", Duration.ofSeconds(60), () -> claims("REDEEMED") == 1);
     assertThat(TestDatabase.count(db, "event", "type = 'market.event' and payload_id is not null")).isEqualTo(1);
   }
