@@ -107,6 +107,9 @@ public final class DocumentAnswerReader {
     boolean sawFault;
     boolean sawAttachment;
     boolean sawValue;
+    boolean sawFaultCode;
+    boolean sawFaultString;
+    boolean sawDescription;
     String hashValue;
     StringBuilder text;
     int textDepth;
@@ -277,13 +280,18 @@ public final class DocumentAnswerReader {
       return;
     }
     if (FAULT.equals(path.get(2))) {
-      if (depth == 3 && "faultcode".equals(name.getLocalPart()) && r.faultCode == null
-          || depth == 3 && "faultstring".equals(name.getLocalPart()) && r.faultString == null
-          || Ns.STANDARD_OUTPUT.equals(name.getNamespaceURI()) && "description".equals(name.getLocalPart())
-              && r.faultDescription == null) {
-        if (r.text == null) {
-          collect(r);
-        }
+      boolean wanted = true;
+      if (depth == 3 && "faultcode".equals(name.getLocalPart())) {
+        r.sawFaultCode = once(r.sawFaultCode, "soap:Fault/faultcode");
+      } else if (depth == 3 && "faultstring".equals(name.getLocalPart())) {
+        r.sawFaultString = once(r.sawFaultString, "soap:Fault/faultstring");
+      } else if (Ns.STANDARD_OUTPUT.equals(name.getNamespaceURI()) && "description".equals(name.getLocalPart())) {
+        r.sawDescription = once(r.sawDescription, "soap:Fault description");
+      } else {
+        wanted = false;
+      }
+      if (wanted && r.text == null) {
+        collect(r);
       }
       return;
     }

@@ -263,6 +263,25 @@ class DocumentAnswerReaderTest {
   }
 
   @Test
+  void a_fault_with_two_faultcodes_faultstrings_or_descriptions_is_refused_not_read_as_the_first() {
+    String[][] cases = {{null, "faultcode", "soap:Fault/faultcode"}, {null, "faultstring", "soap:Fault/faultstring"},
+        {org.omspush.claimcheck.push.Ns.STANDARD_OUTPUT, "description", "soap:Fault description"}};
+    for (String[] c : cases) {
+      Document fault = SignedAnswers.unavailableFault();
+      Element once = (Element) (c[0] == null ? fault.getElementsByTagName(c[1])
+          : fault.getElementsByTagNameNS(c[0], c[1])).item(0);
+      Element second = (Element) once.cloneNode(true);
+      second.setTextContent("soap:Client");
+      once.getParentNode().insertBefore(second, once.getNextSibling());
+
+      RetrieveAnswer read = new DocumentAnswerReader(LIMIT, true).read(503, "text/xml",
+          new ByteArrayInputStream(iso.sign(fault)), pki.isoServer().certificate(), MemorySink::new);
+
+      assertThat(read).as(c[1]).isEqualTo(new RetrieveAnswer.Rejected("the answer has two " + c[2] + " elements"));
+    }
+  }
+
+  @Test
   void aup_page_and_answers_that_are_not_xml_are_told_apart_by_status() {
     DocumentAnswerReader reader = new DocumentAnswerReader(LIMIT, true);
     byte[] page = ("<html><body><p>CAISO Acceptable Use Policy Violation. Please retry your request after 5 seconds."
