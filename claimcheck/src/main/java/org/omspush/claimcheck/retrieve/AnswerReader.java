@@ -78,7 +78,7 @@ public final class AnswerReader {
     }
     Element fault = child(soapBody, Ns.SOAP11, "Fault");
     if (fault != null) {
-      return fault(status, faultCode(fault), faultDescription(fault));
+      return fault(status, unqualified(fault, "faultcode"), faultDescription(fault));
     }
     RetrieveAnswer noFault = withoutFault(status);
     return noFault != null ? noFault : changes(soapBody);
@@ -129,41 +129,41 @@ public final class AnswerReader {
       return new RetrieveAnswer.Rejected("the answer holds no OutageChanges");
     }
     List<Element> changes = new ArrayList<>();
-    boolean more = false;
-    String cursor = null;
     for (Element e : children(page)) {
       if (is(e, Ns.OMS_PUSH_V1, "OutageStatusChange")) {
         changes.add(e);
-      } else if (is(e, Ns.OMS_PUSH_V1, "more")) {
-        more = Boolean.parseBoolean(e.getTextContent().strip());
-      } else if (is(e, Ns.OMS_PUSH_V1, "cursor")) {
-        cursor = e.getTextContent().strip();
       }
     }
-    return new RetrieveAnswer.Changes(changes, more, cursor);
+    Element more = child(page, Ns.OMS_PUSH_V1, "more");
+    Element cursor = child(page, Ns.OMS_PUSH_V1, "cursor");
+    return new RetrieveAnswer.Changes(changes, more != null && Boolean.parseBoolean(more.getTextContent().strip()),
+        cursor == null ? null : cursor.getTextContent().strip());
   }
 
-  /** The SOAP 1.1 faultcode (unqualified child of Fault), or null. */
-  private static String faultCode(Element fault) {
+  /** The text of the one unqualified child of Fault so named (faultcode, faultstring), or null; two are refused. */
+  private static String unqualified(Element fault, String local) throws DuplicateElementException {
+    String found = null;
     for (Element e : children(fault)) {
-      if ("faultcode".equals(e.getLocalName())) {
-        return e.getTextContent().strip();
+      if (local.equals(e.getLocalName())) {
+        if (found != null) {
+          throw new DuplicateElementException(local);
+        }
+        found = e.getTextContent().strip();
       }
     }
-    return null;
+    return found;
   }
 
-  private static String faultDescription(Element fault) {
-    Element description = descendant(fault, Ns.STANDARD_OUTPUT, "description");
-    if (description != null && !description.getTextContent().isBlank()) {
-      return description.getTextContent().strip();
+  private static String faultDescription(Element fault) throws DuplicateElementException {
+    var descriptions = fault.getElementsByTagNameNS(Ns.STANDARD_OUTPUT, "description");
+    if (descriptions.getLength() > 1) {
+      throw new DuplicateElementException("description");
     }
-    for (Element e : children(fault)) {
-      if ("faultstring".equals(e.getLocalName())) {
-        return e.getTextContent().strip();
-      }
+    if (descriptions.getLength() == 1 && !descriptions.item(0).getTextContent().isBlank()) {
+      return descriptions.item(0).getTextContent().strip();
     }
-    return "SOAP Fault without a description";
+    String faultString = unqualified(fault, "faultstring");
+    return faultString != null ? faultString : "SOAP Fault without a description";
   }
 
   static List<Element> children(Element parent) {
@@ -199,10 +199,5 @@ public final class AnswerReader {
     DuplicateElementException(String localName) {
       super(localName, null, false, false);
     }
-  }
-
-  static Element descendant(Element parent, String ns, String local) {
-    var list = parent.getElementsByTagNameNS(ns, local);
-    return list.getLength() == 0 ? null : (Element) list.item(0);
   }
 }
