@@ -270,6 +270,26 @@ class RedemptionTest {
   private static final String OUTAGE_SERVICE = RetrieveService.OUTAGE_BY_CLAIM_CHECK.serviceName();
 
   @Test
+  void a_document_the_database_cannot_store_is_retried_without_declaring_the_iso_unavailable() throws Exception {
+    ingestOnly(newOutage(1024));
+    // Every chunk of a document is refused by the database; the ISO answers normally.
+    TestDatabase.execute(db, "alter table payload_chunk add constraint refuse_every_chunk check (false) not valid");
+    ListAppender<ILoggingEvent> availability = captureLogs("org.omspush.claimcheck.redeem.IsoAvailability");
+    startReceiver(Map.of());
+    eventually("three fetches not stored", Duration.ofSeconds(30),
+        () -> TestDatabase.queryLong(db, "select transient_failures from claim") >= 3);
+    assertThat(availability.list).as("no ISO outage declared").isEmpty();
+    assertThat(receiver.app.metrics().scrape()).containsPattern(
+        "oms_iso_unavailable\\{service=\"" + OUTAGE_SERVICE + "\"\\} 0\\.0");
+    assertThat(TestDatabase.rows(db, "select last_error from claim").get(0).get("last_error").toString())
+        .contains("could not be stored");
+    assertThat(TestDatabase.queryLong(db, "select attempts from claim")).isZero();
+
+    TestDatabase.execute(db, "alter table payload_chunk drop constraint refuse_every_chunk");
+    eventually("redeemed once the database stores it", Duration.ofSeconds(30), () -> claims("REDEEMED") == 1);
+  }
+
+  @Test
   void an_iso_maintenance_longer_than_the_old_attempt_budget_loses_no_claim() throws Exception {
     ingestOnly(newOutage(1024), newOutage(1024), newOutage(1024), newOutage(1024), newOutage(1024));
     ListAppender<ILoggingEvent> logs = captureLogs("org.omspush.claimcheck.redeem.IsoAvailability");

@@ -460,6 +460,8 @@ public final class RedemptionWorker extends VerticleBase {
       return "transient";
     } else if (a instanceof RetrieveAnswer.Rejected) {
       return "rejected";
+    } else if (a instanceof RetrieveAnswer.NotStored) {
+      return "not_stored";
     }
     return "changes";
   }
@@ -468,7 +470,8 @@ public final class RedemptionWorker extends VerticleBase {
    * Acts on the answer. Transient (no answer, a refused or reset connection, a timeout, 5xx
    * without a Fault, a soap:Server Fault) never counts as an attempt; definitive (a soap:Client
    * Fault when asked by key, an answer that fails its checks, a document that is not the claim's)
-   * counts toward the attempt limit. An AUP page and a 403 count neither.
+   * counts toward the attempt limit. An AUP page and a 403 count neither. A document that could
+   * not be stored here is transient for the claim, and no failure of the ISO's.
    */
   private Future<Void> handle(Call lane, ClaimToRedeem claim, RetrieveAnswer answer) {
     String service = lane.service();
@@ -531,6 +534,9 @@ public final class RedemptionWorker extends VerticleBase {
     if (answer instanceof RetrieveAnswer.Transient t) {
       return transientFailure(lane, claim, t.reason());
     }
+    if (answer instanceof RetrieveAnswer.NotStored n) {
+      return notStored(claim, n.reason());
+    }
     if (answer instanceof RetrieveAnswer.Rejected r) {
       about(log.atWarn(), claim).log("claim {}: answer rejected: {}", claim.id(), r.reason());
       return definitive(claim, r.reason());
@@ -551,6 +557,7 @@ public final class RedemptionWorker extends VerticleBase {
     String detail = a instanceof RetrieveAnswer.Transient t ? t.reason()
         : a instanceof RetrieveAnswer.Fault f ? f.code() + ": " + f.description()
         : a instanceof RetrieveAnswer.Rejected r ? r.reason()
+        : a instanceof RetrieveAnswer.NotStored n ? n.reason()
         : a instanceof RetrieveAnswer.Forbidden f ? f.description() : null;
     String text = detail == null ? outcome(a) : outcome(a) + ": " + detail;
     return text.length() > 300 ? text.substring(0, 300) + "…" : text;
@@ -586,6 +593,24 @@ public final class RedemptionWorker extends VerticleBase {
             about(log.atDebug(), claim).log("claim {} keeps its place: {}", claim.id(), error);
           } else {
             about(log.atInfo(), claim).log("claim {} ({}): transient failure, not counted as an attempt: {}; next "
+                + "in {} s", claim.id(), describe(claim), error, delay.toSeconds());
+          }
+          return null;
+        });
+  }
+
+  /**
+   * The ISO answered but the document could not be stored here: retried as a transient failure
+   * of the claim (backing off by itself), never counted against the ISO's availability.
+   */
+  private Future<Void> notStored(ClaimToRedeem claim, String error) {
+    Duration delay = settings.backoff(claim.transientFailures() + 1, random);
+    return store.retryLater(claim.id(), owner, delay, error, RedemptionStore.Failure.TRANSIENT,
+        settings.maxAttempts(), settings.giveUpAfter()).map(r -> {
+          if ("DEAD".equals(r.state())) {
+            dead(claim, r, error);
+          } else {
+            about(log.atWarn(), claim).log("claim {} ({}): {}; not the ISO's fault, not counted as an attempt; next "
                 + "in {} s", claim.id(), describe(claim), error, delay.toSeconds());
           }
           return null;

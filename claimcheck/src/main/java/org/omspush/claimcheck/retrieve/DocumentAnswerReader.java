@@ -362,7 +362,7 @@ public final class DocumentAnswerReader {
       }
       AttachmentText.SinkFailure sinkFailure = causeOf(e, AttachmentText.SinkFailure.class);
       if (sinkFailure != null) {
-        throw new Verdict(new RetrieveAnswer.Transient("the document could not be stored: "
+        throw new Verdict(new RetrieveAnswer.NotStored("the document could not be stored: "
             + sinkFailure.getCause().getMessage()));
       }
       if (causeOf(e, UncompressedCount.TooLarge.class) != null) {
@@ -485,7 +485,7 @@ public final class DocumentAnswerReader {
     try {
       payloadId = r.sink.finish();
     } catch (IOException e) {
-      throw new IllegalStateException("storing the document failed: " + e.getMessage(), e);
+      return new RetrieveAnswer.NotStored("the document could not be stored: " + e.getMessage());
     }
     return new RetrieveAnswer.Document(r.attached.head(), payloadId, r.attached.size(), r.attached.sha256());
   }

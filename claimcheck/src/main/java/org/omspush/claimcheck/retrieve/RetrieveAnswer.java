@@ -51,6 +51,12 @@ public sealed interface RetrieveAnswer {
     }
   }
 
+  /**
+   * The ISO answered with the document, but it could not be stored here (the database failed):
+   * worth retrying later, and no sign that the ISO is unavailable.
+   */
+  record NotStored(String reason) implements RetrieveAnswer {}
+
   /** Worth retrying later: 5xx without a usable fault, a timeout, a refused connection. */
   record Transient(String reason) implements RetrieveAnswer {}
 

@@ -64,6 +64,33 @@ class DocumentAnswerReaderTest {
     }
   }
 
+  /** A store that fails (the database down) on writing, or only on finishing. */
+  static final class FailingSink implements DocumentSink {
+    final boolean onWrite;
+    boolean discarded;
+
+    FailingSink(boolean onWrite) {
+      this.onWrite = onWrite;
+    }
+
+    @Override
+    public void write(byte[] b, int offset, int length) throws IOException {
+      if (onWrite) {
+        throw new IOException("connection to the database lost");
+      }
+    }
+
+    @Override
+    public long finish() throws IOException {
+      throw new IOException("connection to the database lost");
+    }
+
+    @Override
+    public void discard() {
+      discarded = true;
+    }
+  }
+
   /** Counts how much of the answer the reader took. */
   static final class Counted extends FilterInputStream {
     long read;
@@ -123,6 +150,21 @@ class DocumentAnswerReaderTest {
     // The attachment came through in many small pieces, never as one text.
     assertThat(sink.writes).isGreaterThan(50);
     assertThat(sink.largestWrite).isLessThan(256 * 1024);
+  }
+
+  @Test
+  void a_document_the_store_cannot_keep_is_not_stored_not_a_transient_failure_of_the_iso() {
+    byte[] answer = iso.sign(SignedAnswers.attachment(outage("OUT-SINK-1", 100_000)));
+    for (boolean onWrite : new boolean[] {true, false}) {
+      FailingSink sink = new FailingSink(onWrite);
+
+      RetrieveAnswer read = new DocumentAnswerReader(LIMIT, true).read(200, "text/xml",
+          new ByteArrayInputStream(answer), pki.isoServer().certificate(), () -> sink);
+
+      assertThat(read).as(onWrite ? "on write" : "on finish")
+          .isEqualTo(new RetrieveAnswer.NotStored("the document could not be stored: connection to the database lost"));
+      assertThat(sink.discarded).isTrue();
+    }
   }
 
   @Test
