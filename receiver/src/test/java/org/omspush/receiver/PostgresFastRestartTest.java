@@ -36,6 +36,16 @@ class PostgresFastRestartTest {
   private static final int RECEIVERS = 3;
   /** Large, so that a restart that waits for it cannot be mistaken for a slow machine. */
   private static final Duration AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
+  /** The bound: a restart with receivers connected is at most this much slower than one without. */
+  private static final Duration SLOWER_AT_MOST = Duration.ofSeconds(1);
+  /**
+   * While Postgres restarts, each load loop pushes again this long after a 503, as the ISO
+   * retries (a few pushes a second per receiver), instead of signing and sending in a busy loop
+   * that would take the 2 cores from the restart being measured.
+   */
+  private static final Duration REFUSED_PAUSE = Duration.ofMillis(200);
+  /** Restarts measured on each side (odd, for a median). */
+  private static final int RESTARTS = 3;
 
   @TempDir Path dir;
   private EmbeddedDatabase db;
@@ -64,6 +74,15 @@ class PostgresFastRestartTest {
     db.stop();
     db.start();
     return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  private static Duration median(List<Duration> ds) {
+    List<Duration> sorted = ds.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static List<Long> millis(List<Duration> ds) {
+    return ds.stream().map(Duration::toMillis).toList();
   }
 
   private long acked() {
@@ -124,7 +143,12 @@ class PostgresFastRestartTest {
     // but still keep a backend on each until this timeout.
     TestDatabase.execute(db.url(), "ALTER SYSTEM SET authentication_timeout = '"
         + AUTHENTICATION_TIMEOUT.toSeconds() + "s'");
-    Duration alone = restart();
+    // The machine is shared and noisy: each side is the median of several restarts, so that one
+    // slow restart on either side neither fails nor passes the comparison by itself.
+    List<Duration> alone = new ArrayList<>();
+    for (int i = 0; i < RESTARTS; i++) {
+      alone.add(restart());
+    }
     assertThat(TestDatabase.queryLong(db.url(), "SELECT setting::bigint FROM pg_settings WHERE name = ?",
         "authentication_timeout")).isEqualTo(AUTHENTICATION_TIMEOUT.toSeconds());
 
@@ -133,27 +157,35 @@ class PostgresFastRestartTest {
       receivers.add(r);
       assertThat(eventually(Duration.ofSeconds(30), () -> readyStatus(r.app.opsPort()) == 200)).isTrue();
       loads.add(new PushLoad(r.pusher(PusherOptions.asIso(pki).poolSize(2)), r.url(),
-          PushSigner.of(pki.isoPushClient()), 2).presign(20).start());
+          PushSigner.of(pki.isoPushClient()), 2).presign(20).pauseAfterRefusal(REFUSED_PAUSE).start());
     }
     assertThat(eventually(Duration.ofSeconds(60), () -> acked() >= 30)).as("pushes acknowledged before").isTrue();
 
-    Duration withReceivers = restart();
-    long afterRestart = acked();
-    Set<Integer> stuck = connectionsLeftUnfinished(Duration.ofSeconds(25), Duration.ofSeconds(10));
-    boolean recovered = eventually(Duration.ofSeconds(60), () -> loads.stream()
-        .allMatch(l -> l.count(o -> o.acked()) > 0) && acked() >= afterRestart + 30);
+    List<Duration> withReceivers = new ArrayList<>();
+    Set<Integer> stuck = Set.of();
+    boolean recovered = true;
+    for (int i = 0; i < RESTARTS && recovered; i++) {
+      withReceivers.add(restart());
+      long[] before = loads.stream().mapToLong(l -> l.count(PushLoad.Outcome::acked)).toArray();
+      if (i == 0) {
+        stuck = connectionsLeftUnfinished(Duration.ofSeconds(25), Duration.ofSeconds(10));
+      }
+      // each receiver stores pushes again before the next restart
+      recovered = eventually(Duration.ofSeconds(60), () -> java.util.stream.IntStream.range(0, RECEIVERS)
+          .allMatch(r -> loads.get(r).count(PushLoad.Outcome::acked) >= before[r] + 10));
+    }
     for (PushLoad l : loads) {
       l.stop();
     }
-    System.out.printf("fast restart of Postgres: %d ms with nothing connected, %d ms with %d receivers connected"
-        + " and pushes arriving (authentication_timeout %d s)%n", alone.toMillis(), withReceivers.toMillis(),
+    System.out.printf("fast restart of Postgres: %s ms with nothing connected, %s ms with %d receivers connected"
+        + " and pushes arriving (authentication_timeout %d s)%n", millis(alone), millis(withReceivers),
         RECEIVERS, AUTHENTICATION_TIMEOUT.toSeconds());
 
-    assertThat(withReceivers).as("restart with receivers connected (%d ms alone)", alone.toMillis())
-        .isLessThan(Duration.ofSeconds(15));
+    assertThat(recovered).as("every receiver stores pushes again after each restart").isTrue();
+    assertThat(median(withReceivers)).as("median restart with receivers connected, %s ms (alone: %s ms)",
+        millis(withReceivers), millis(alone)).isLessThanOrEqualTo(median(alone).plus(SLOWER_AT_MOST));
     assertThat(stuck).as("connections to Postgres left unfinished for 10 s, by local port (Postgres keeps a backend"
         + " waiting authentication_timeout on each)").isEmpty();
-    assertThat(recovered).as("every receiver stores pushes again after the restart").isTrue();
     Set<String> acked = new HashSet<>();
     loads.forEach(l -> acked.addAll(l.ackedMessageIds()));
     Set<String> stored = new HashSet<>();
