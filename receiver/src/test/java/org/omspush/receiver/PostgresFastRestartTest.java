@@ -9,12 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +46,10 @@ class PostgresFastRestartTest {
    * that would take the 2 cores from the restart being measured.
    */
   private static final Duration REFUSED_PAUSE = Duration.ofMillis(200);
-  /** Restarts measured on each side (odd, for a median). */
-  private static final int RESTARTS = 3;
+  /** Restarts without a client, for how slow a restart is on this machine as it is. */
+  private static final int RESTARTS_ALONE = 5;
+  /** Restarts with receivers connected and pushes arriving; each is held to the bound. */
+  private static final int RESTARTS_WITH_RECEIVERS = 3;
 
   @TempDir Path dir;
   private EmbeddedDatabase db;
@@ -74,11 +78,6 @@ class PostgresFastRestartTest {
     db.stop();
     db.start();
     return Duration.ofNanos(System.nanoTime() - t0);
-  }
-
-  private static Duration median(List<Duration> ds) {
-    List<Duration> sorted = ds.stream().sorted().toList();
-    return sorted.get(sorted.size() / 2);
   }
 
   private static List<Long> millis(List<Duration> ds) {
@@ -139,14 +138,16 @@ class PostgresFastRestartTest {
     DevPki pki = DevPki.generate(dir.resolve("pki"));
     db = EmbeddedDatabase.start(dir.resolve("db"), freeLoopbackPort());
     Migrations.migrate(db.url());
-    // Postgres 15 and 16 wait for unfinished connections when they shut down; 17 and later do not,
-    // but still keep a backend on each until this timeout.
+    // A shutting-down Postgres may wait this long for connections that never finished their
+    // start-up (15 and 16 always did; the embedded 18 did in 1 of 3 restarts with sslmode=prefer
+    // unsettled), and keeps a backend on each until then.
     TestDatabase.execute(db.url(), "ALTER SYSTEM SET authentication_timeout = '"
         + AUTHENTICATION_TIMEOUT.toSeconds() + "s'");
-    // The machine is shared and noisy: each side is the median of several restarts, so that one
-    // slow restart on either side neither fails nor passes the comparison by itself.
+    // The machine is shared and noisy: the restarts alone give the slowest a restart takes here
+    // without any client. A wait for unfinished connections need not happen at every restart, so
+    // each restart with receivers is held to it, not a median.
     List<Duration> alone = new ArrayList<>();
-    for (int i = 0; i < RESTARTS; i++) {
+    for (int i = 0; i < RESTARTS_ALONE; i++) {
       alone.add(restart());
     }
     assertThat(TestDatabase.queryLong(db.url(), "SELECT setting::bigint FROM pg_settings WHERE name = ?",
@@ -164,7 +165,7 @@ class PostgresFastRestartTest {
     List<Duration> withReceivers = new ArrayList<>();
     Set<Integer> stuck = Set.of();
     boolean recovered = true;
-    for (int i = 0; i < RESTARTS && recovered; i++) {
+    for (int i = 0; i < RESTARTS_WITH_RECEIVERS && recovered; i++) {
       withReceivers.add(restart());
       long[] before = loads.stream().mapToLong(l -> l.count(PushLoad.Outcome::acked)).toArray();
       if (i == 0) {
@@ -181,10 +182,12 @@ class PostgresFastRestartTest {
         + " and pushes arriving (authentication_timeout %d s)%n", millis(alone), millis(withReceivers),
         RECEIVERS, AUTHENTICATION_TIMEOUT.toSeconds());
 
-    assertThat(recovered).as("every receiver stores pushes again after each restart").isTrue();
-    assertThat(median(withReceivers)).as("median restart with receivers connected, %s ms (alone: %s ms)",
-        millis(withReceivers), millis(alone)).isLessThanOrEqualTo(median(alone).plus(SLOWER_AT_MOST));
-    assertThat(stuck).as("connections to Postgres left unfinished for 10 s, by local port (Postgres keeps a backend"
+    SoftAssertions soft = new SoftAssertions();
+    Duration slowestAlone = Collections.max(alone);
+    soft.assertThat(withReceivers).as("restarts with receivers connected, ms: %s (alone: %s)", millis(withReceivers),
+        millis(alone)).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(slowestAlone.plus(SLOWER_AT_MOST)));
+    soft.assertThat(recovered).as("every receiver stores pushes again after each restart").isTrue();
+    soft.assertThat(stuck).as("connections to Postgres left unfinished for 10 s, by local port (Postgres keeps a backend"
         + " waiting authentication_timeout on each)").isEmpty();
     Set<String> acked = new HashSet<>();
     loads.forEach(l -> acked.addAll(l.ackedMessageIds()));
@@ -193,6 +196,7 @@ class PostgresFastRestartTest {
         .forEach(row -> stored.add((String) row.get("message_id")));
     Set<String> lost = new TreeSet<>(acked);
     lost.removeAll(stored);
-    assertThat(lost).as("acknowledged but not stored, of %d", acked.size()).isEmpty();
+    soft.assertThat(lost).as("acknowledged but not stored, of %d", acked.size()).isEmpty();
+    soft.assertAll();
   }
 }
