@@ -124,8 +124,10 @@ class AdminOpenApiTest {
     for (Operation op : contract.operations()) {
       JsonObject raw = doc.getJsonObject("paths").getJsonObject(op.getOpenAPIPath())
           .getJsonObject(op.getHttpMethod().name().toLowerCase(java.util.Locale.ROOT));
-      assertThat(raw.getJsonObject("responses").fieldNames()).as(op.getOperationId()).contains("401", "500", "503");
+      assertThat(raw.getJsonObject("responses").fieldNames()).as(op.getOperationId())
+          .contains("401", "403", "500", "503");
       assertThat(op.getResponse(401)).as(op.getOperationId()).isNotNull();
+      assertThat(op.getResponse(403)).as(op.getOperationId()).isNotNull();
     }
     assertThat(contract.operation("listOutages").getParameters()).extracting(p -> p.getName())
         .contains("cursor", "limit");

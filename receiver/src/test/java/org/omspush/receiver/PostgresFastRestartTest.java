@@ -9,12 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +38,18 @@ class PostgresFastRestartTest {
   private static final int RECEIVERS = 3;
   /** Large, so that a restart that waits for it cannot be mistaken for a slow machine. */
   private static final Duration AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
+  /** The bound: a restart with receivers connected is at most this much slower than one without. */
+  private static final Duration SLOWER_AT_MOST = Duration.ofSeconds(1);
+  /**
+   * While Postgres restarts, each load loop pushes again this long after a 503, as the ISO
+   * retries (a few pushes a second per receiver), instead of signing and sending in a busy loop
+   * that would take the 2 cores from the restart being measured.
+   */
+  private static final Duration REFUSED_PAUSE = Duration.ofMillis(200);
+  /** Restarts without a client, for how slow a restart is on this machine as it is. */
+  private static final int RESTARTS_ALONE = 5;
+  /** Restarts with receivers connected and pushes arriving; each is held to the bound. */
+  private static final int RESTARTS_WITH_RECEIVERS = 3;
 
   @TempDir Path dir;
   private EmbeddedDatabase db;
@@ -64,6 +78,10 @@ class PostgresFastRestartTest {
     db.stop();
     db.start();
     return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  private static List<Long> millis(List<Duration> ds) {
+    return ds.stream().map(Duration::toMillis).toList();
   }
 
   private long acked() {
@@ -120,11 +138,18 @@ class PostgresFastRestartTest {
     DevPki pki = DevPki.generate(dir.resolve("pki"));
     db = EmbeddedDatabase.start(dir.resolve("db"), freeLoopbackPort());
     Migrations.migrate(db.url());
-    // Postgres 15 and 16 wait for unfinished connections when they shut down; 17 and later do not,
-    // but still keep a backend on each until this timeout.
+    // A shutting-down Postgres may wait this long for connections that never finished their
+    // start-up (15 and 16 always did; the embedded 18 did in 1 of 3 restarts with sslmode=prefer
+    // unsettled), and keeps a backend on each until then.
     TestDatabase.execute(db.url(), "ALTER SYSTEM SET authentication_timeout = '"
         + AUTHENTICATION_TIMEOUT.toSeconds() + "s'");
-    Duration alone = restart();
+    // The machine is shared and noisy: the restarts alone give the slowest a restart takes here
+    // without any client. A wait for unfinished connections need not happen at every restart, so
+    // each restart with receivers is held to it, not a median.
+    List<Duration> alone = new ArrayList<>();
+    for (int i = 0; i < RESTARTS_ALONE; i++) {
+      alone.add(restart());
+    }
     assertThat(TestDatabase.queryLong(db.url(), "SELECT setting::bigint FROM pg_settings WHERE name = ?",
         "authentication_timeout")).isEqualTo(AUTHENTICATION_TIMEOUT.toSeconds());
 
@@ -133,27 +158,37 @@ class PostgresFastRestartTest {
       receivers.add(r);
       assertThat(eventually(Duration.ofSeconds(30), () -> readyStatus(r.app.opsPort()) == 200)).isTrue();
       loads.add(new PushLoad(r.pusher(PusherOptions.asIso(pki).poolSize(2)), r.url(),
-          PushSigner.of(pki.isoPushClient()), 2).presign(20).start());
+          PushSigner.of(pki.isoPushClient()), 2).presign(20).pauseAfterRefusal(REFUSED_PAUSE).start());
     }
     assertThat(eventually(Duration.ofSeconds(60), () -> acked() >= 30)).as("pushes acknowledged before").isTrue();
 
-    Duration withReceivers = restart();
-    long afterRestart = acked();
-    Set<Integer> stuck = connectionsLeftUnfinished(Duration.ofSeconds(25), Duration.ofSeconds(10));
-    boolean recovered = eventually(Duration.ofSeconds(60), () -> loads.stream()
-        .allMatch(l -> l.count(o -> o.acked()) > 0) && acked() >= afterRestart + 30);
+    List<Duration> withReceivers = new ArrayList<>();
+    Set<Integer> stuck = Set.of();
+    boolean recovered = true;
+    for (int i = 0; i < RESTARTS_WITH_RECEIVERS && recovered; i++) {
+      withReceivers.add(restart());
+      long[] before = loads.stream().mapToLong(l -> l.count(PushLoad.Outcome::acked)).toArray();
+      if (i == 0) {
+        stuck = connectionsLeftUnfinished(Duration.ofSeconds(25), Duration.ofSeconds(10));
+      }
+      // each receiver stores pushes again before the next restart
+      recovered = eventually(Duration.ofSeconds(60), () -> java.util.stream.IntStream.range(0, RECEIVERS)
+          .allMatch(r -> loads.get(r).count(PushLoad.Outcome::acked) >= before[r] + 10));
+    }
     for (PushLoad l : loads) {
       l.stop();
     }
-    System.out.printf("fast restart of Postgres: %d ms with nothing connected, %d ms with %d receivers connected"
-        + " and pushes arriving (authentication_timeout %d s)%n", alone.toMillis(), withReceivers.toMillis(),
+    System.out.printf("fast restart of Postgres: %s ms with nothing connected, %s ms with %d receivers connected"
+        + " and pushes arriving (authentication_timeout %d s)%n", millis(alone), millis(withReceivers),
         RECEIVERS, AUTHENTICATION_TIMEOUT.toSeconds());
 
-    assertThat(withReceivers).as("restart with receivers connected (%d ms alone)", alone.toMillis())
-        .isLessThan(Duration.ofSeconds(15));
-    assertThat(stuck).as("connections to Postgres left unfinished for 10 s, by local port (Postgres keeps a backend"
+    SoftAssertions soft = new SoftAssertions();
+    Duration slowestAlone = Collections.max(alone);
+    soft.assertThat(withReceivers).as("restarts with receivers connected, ms: %s (alone: %s)", millis(withReceivers),
+        millis(alone)).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(slowestAlone.plus(SLOWER_AT_MOST)));
+    soft.assertThat(recovered).as("every receiver stores pushes again after each restart").isTrue();
+    soft.assertThat(stuck).as("connections to Postgres left unfinished for 10 s, by local port (Postgres keeps a backend"
         + " waiting authentication_timeout on each)").isEmpty();
-    assertThat(recovered).as("every receiver stores pushes again after the restart").isTrue();
     Set<String> acked = new HashSet<>();
     loads.forEach(l -> acked.addAll(l.ackedMessageIds()));
     Set<String> stored = new HashSet<>();
@@ -161,6 +196,7 @@ class PostgresFastRestartTest {
         .forEach(row -> stored.add((String) row.get("message_id")));
     Set<String> lost = new TreeSet<>(acked);
     lost.removeAll(stored);
-    assertThat(lost).as("acknowledged but not stored, of %d", acked.size()).isEmpty();
+    soft.assertThat(lost).as("acknowledged but not stored, of %d", acked.size()).isEmpty();
+    soft.assertAll();
   }
 }

@@ -89,6 +89,7 @@ final class PushLoad implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<Thread> loops = new ArrayList<>();
   private final ConcurrentLinkedQueue<Throwable> loopFailures = new ConcurrentLinkedQueue<>();
+  private volatile Duration pauseAfterRefusal = Duration.ZERO;
 
   PushLoad(Pusher pusher, String url, PushSigner signer, int concurrency) {
     this.pusher = pusher;
@@ -115,6 +116,17 @@ final class PushLoad implements AutoCloseable {
     return new Signed(m, signer.sign(m, Algorithm.RSA_SHA256));
   }
 
+  /**
+   * After an answer other than 200 (or none), each loop waits this long before its next push, as
+   * a sender that backs off does; by default it sends at once. Without a pause, loops that get
+   * 503 at once sign and send as fast as they can, which on a small machine takes the CPU from
+   * whatever the test measures meanwhile.
+   */
+  PushLoad pauseAfterRefusal(Duration pause) {
+    this.pauseAfterRefusal = pause;
+    return this;
+  }
+
   /** Starts the loops; returns at once. */
   PushLoad start() {
     if (!running.compareAndSet(false, true)) {
@@ -136,8 +148,14 @@ final class PushLoad implements AutoCloseable {
         if (next == null) {
           next = sign(newOutageChange());
         }
-        outcomes.add(send(seq.incrementAndGet(), next));
+        Outcome o = send(seq.incrementAndGet(), next);
+        outcomes.add(o);
+        if (!o.acked() && !pauseAfterRefusal.isZero()) {
+          Thread.sleep(pauseAfterRefusal.toMillis());
+        }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       loopFailures.add(e); // a bug of the test itself: shown by summary()
     }

@@ -76,7 +76,7 @@ public final class AdminVerticle extends VerticleBase {
   private MeterRegistry registry;
 
   /**
-   * @param token null = the admin API stays off (every /api call answers 503)
+   * @param token null = the admin API stays off (every /api call answers 403 admin-api-off)
    * @param tls   null = plain HTTP
    */
   public AdminVerticle(String host, int port, String token, Fanout fanout, AdminTls tls, ClaimsApi claims) {
@@ -109,7 +109,8 @@ public final class AdminVerticle extends VerticleBase {
     contract = api;
     router = Router.router(vertx);
     if (token == null) {
-      router.route("/api/*").handler(ctx -> ProblemDetails.of(503, "admin-api-off", "Admin API is off",
+      // 403, not 503: nothing is unavailable, this receiver was started without the API.
+      router.route("/api/*").handler(ctx -> ProblemDetails.of(403, "admin-api-off", "Admin API is off",
           "OMS_ADMIN_TOKEN is not set, so the admin API does not run; set it and restart").send(ctx.response()));
     } else {
       router.route("/api/*").handler(this::authenticate);
@@ -142,7 +143,7 @@ public final class AdminVerticle extends VerticleBase {
     server = vertx.createHttpServer(options).requestHandler(router);
     return server.listen().onSuccess(s -> {
       if (token == null) {
-        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} ({}) answers 503", s.actualPort(), scheme);
+        log.warn("admin API OFF: OMS_ADMIN_TOKEN is not set; port {} ({}) answers 403", s.actualPort(), scheme);
       } else {
         log.info("admin API on {}://{}:{}/api/v1 (bearer token){}", scheme, host, s.actualPort(),
             console == null ? "" : ", console at /console/");
