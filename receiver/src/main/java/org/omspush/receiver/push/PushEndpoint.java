@@ -420,6 +420,7 @@ public final class PushEndpoint {
     // Closing a socket with unread input resets the connection, which can destroy the answer
     // before the sender reads it: for a short while, read and discard what still arrives.
     res.putHeader(HttpHeaders.CONNECTION, "close");
+    res.headers().remove("Keep-Alive");
     send(res, status, answer);
     HttpConnection conn = req.connection();
     // A sender that announced its length is read to its end (within the linger): closing with

@@ -27,6 +27,12 @@ public final class PushServerOptions {
 
   /** How long a new connection (or an idle kept-alive one) may take to send complete request headers. */
   public static final long HEADER_TIMEOUT_MS = 10_000;
+  /**
+   * What answers tell the client ({@code Keep-Alive: timeout=…}): well short of the idle close
+   * above, so a client that honours it retires an idle connection before we close it, instead of
+   * sending a push into a connection that is closing (which fails unanswered).
+   */
+  public static final int KEEP_ALIVE_ADVERTISED_SECONDS = 5;
 
   private PushServerOptions() {}
 

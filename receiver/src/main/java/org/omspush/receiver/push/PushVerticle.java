@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -26,6 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PushVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(PushVerticle.class);
+  private static final CharSequence KEEP_ALIVE = HttpHeaders.createOptimized("Keep-Alive");
+  private static final CharSequence KEEP_ALIVE_TIMEOUT =
+      HttpHeaders.createOptimized("timeout=" + PushServerOptions.KEEP_ALIVE_ADVERTISED_SECONDS);
 
   private final HttpServerOptions options;
   private final PushEndpoint endpoint;
@@ -116,6 +120,7 @@ public final class PushVerticle extends VerticleBase {
       vertx.cancelTimer(d.header);
       d.current = req;
     }
+    req.response().putHeader(KEEP_ALIVE, KEEP_ALIVE_TIMEOUT);
     inFlight.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable done = () -> {
@@ -128,7 +133,7 @@ public final class PushVerticle extends VerticleBase {
       done.run();
       // Also called when the connection closed unanswered; then there is no next request.
       if (!req.response().closed()) {
-        awaitRequest(conn);
+        awaitNextRequest(conn);
       }
     });
     req.response().closeHandler(v -> {
@@ -144,10 +149,21 @@ public final class PushVerticle extends VerticleBase {
    * being verified and stored, and is answered.
    */
   private void awaitRequest(HttpConnection conn) {
+    awaitRequest(conn, false);
+  }
+
+  /** After an answer: an idle kept-alive connection closes at the header timeout, and is not counted as cut. */
+  private void awaitNextRequest(HttpConnection conn) {
+    awaitRequest(conn, true);
+  }
+
+  private void awaitRequest(HttpConnection conn, boolean keptAlive) {
     Deadlines d = new Deadlines();
     d.header = vertx.setTimer(PushServerOptions.HEADER_TIMEOUT_MS, t -> {
       if (d.current == null && deadlines.get(conn) == d) {
-        headerTimeouts.increment();
+        if (!keptAlive) {
+          headerTimeouts.increment();
+        }
         conn.close();
       }
     });
