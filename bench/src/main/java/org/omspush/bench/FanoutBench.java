@@ -342,6 +342,29 @@ public final class FanoutBench {
         acceptedInWindowByAnswer++;
       }
     }
+    String trace = System.getenv("BENCH_TRACE");
+    if (trace != null && !trace.isBlank()) {
+      long wsEpochMs = System.currentTimeMillis() - (System.nanoTime() - ws) / 1_000_000;
+      StringBuilder t = new StringBuilder(f("# window start %s%npush,due_ms,ack_ms,first_ms,last_ms%n",
+          java.time.Instant.ofEpochMilli(wsEpochMs)));
+      for (int i = 0; i < n; i++) {
+        if (sent.due[i] < ws || sent.due[i] >= we || sent.status[i] != 200) {
+          continue;
+        }
+        long first = Long.MAX_VALUE;
+        long last = 0;
+        for (int sub = 0; sub < s.subscribers(); sub++) {
+          long r = p.arrived[sub][i];
+          if (r != 0) {
+            first = Math.min(first, r);
+            last = Math.max(last, r);
+          }
+        }
+        t.append(f("%d,%.1f,%.1f,%.1f,%.1f%n", i, (sent.due[i] - ws) / 1e6, (sent.done[i] - sent.due[i]) / 1e6,
+            (first - sent.due[i]) / 1e6, (last - sent.due[i]) / 1e6));
+      }
+      java.nio.file.Files.writeString(java.nio.file.Path.of(trace), t);
+    }
     Fixed result = new Fixed(events, accepted, errors, (long) accepted * s.subscribers(), e2e.size() - missing, missing,
         p.duplicates.sum(), inWindow / (double) s.measureSeconds(),
         acceptedInWindowByAnswer / (double) s.measureSeconds(), e2e.sorted(), ack.sorted(), afterAck.sorted(),
