@@ -10,18 +10,16 @@ import static org.omspush.store.testing.TestDatabase.count;
 import static org.omspush.store.testing.TestDatabase.rows;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.omspush.store.testing.FreshDatabase;
 import org.omspush.store.testing.TestDatabase;
 
 /**
@@ -30,31 +28,17 @@ import org.omspush.store.testing.TestDatabase;
  * batch whatever the machine's speed.
  */
 class GroupCommitTest {
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(GroupCommit.CONCURRENT_BATCHES + 4);
   private DatabaseUrl db;
   private Pool pool;
   private PushStore store;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, GroupCommit.CONCURRENT_BATCHES + 4);
+    db = fresh.url();
+    pool = fresh.pool();
     store = new PushStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   @Test

@@ -5,45 +5,29 @@ import static org.omspush.store.Pushes.await;
 import static org.omspush.store.Pushes.message;
 import static org.omspush.store.Pushes.outage;
 
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.omspush.store.testing.FreshDatabase;
 import org.omspush.store.testing.TestDatabase;
 
 /** Outages as the read API lists them, written by the push path's own statements. */
 class OutagesTest {
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(4);
   private DatabaseUrl db;
   private Pool pool;
   private PushStore store;
   private int messages;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 4);
+    db = fresh.url();
+    pool = fresh.pool();
     store = new PushStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   private void push(String participant, String mrid, long version) {

@@ -8,49 +8,33 @@ import static org.omspush.store.Pushes.outage;
 import static org.omspush.store.testing.TestDatabase.count;
 import static org.omspush.store.testing.TestDatabase.rows;
 
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.omspush.store.testing.FreshDatabase;
 import org.omspush.store.testing.TestDatabase;
 
 /** Invariant 9: every key is per participant; one participant's rows never touch another's. */
 class ParticipantKeysTest {
   private static final String SERVICE = PushStore.DEFAULT_OUTAGE_SERVICE;
 
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(4);
   private DatabaseUrl db;
   private Pool pool;
   private PushStore pushes;
   private RedemptionStore redemption;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 4);
+    db = fresh.url();
+    pool = fresh.pool();
     pushes = new PushStore(pool);
     redemption = new RedemptionStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   @Test

@@ -7,43 +7,26 @@ import static org.omspush.store.testing.TestDatabase.count;
 import static org.omspush.store.testing.TestDatabase.execute;
 import static org.omspush.store.testing.TestDatabase.queryLong;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.omspush.store.testing.TestDatabase;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.omspush.store.testing.FreshDatabase;
 
 class PayloadStoreTest {
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(4);
   private DatabaseUrl db;
   private Pool pool;
   private PayloadStore payloads;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 4);
+    db = fresh.url();
+    pool = fresh.pool();
     payloads = new PayloadStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   private static Buffer bytes(int n, int value) {

@@ -11,7 +11,6 @@ import static org.omspush.store.testing.TestDatabase.queryLong;
 import static org.omspush.store.testing.TestDatabase.rows;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.net.ServerSocket;
 import java.sql.Connection;
@@ -21,42 +20,27 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.omspush.store.testing.FreshDatabase;
 import org.omspush.store.testing.TestDatabase;
 
 class PushStoreTest {
 
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(8);
   private DatabaseUrl db;
   private Pool pool;
   private PushStore store;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 8);
+    db = fresh.url();
+    pool = fresh.pool();
     store = new PushStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   @Test
@@ -289,7 +273,7 @@ class PushStoreTest {
   void pushes_of_one_outage_queued_behind_a_lock_leave_only_the_newest_pending(String lockSql) throws Exception {
     String mrid = "OUT-QUEUED";
     // enough connections for every push to be in flight at once
-    Pool wide = Pools.create(vertx, db, 24);
+    Pool wide = Pools.create(fresh.vertx(), db, 24);
     PushStore store = new PushStore(wide);
     await(store.storeOutageChange(message("m-first", "v1"), outage(mrid, 1)));
     List<Future<StoreOutcome>> pushes;
@@ -364,7 +348,7 @@ class PushStoreTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    Pool nowhere = Pools.create(vertx, DatabaseUrl.local(closedPort, "oms", "postgres"), 2);
+    Pool nowhere = Pools.create(fresh.vertx(), DatabaseUrl.local(closedPort, "oms", "postgres"), 2);
     try {
       PushStore unavailable = new PushStore(nowhere);
 

@@ -2,12 +2,7 @@ package org.omspush.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.omspush.store.testing.TestDatabase;
@@ -101,19 +96,6 @@ class ReadPlansTest {
 
   /** The generic plan, executed (EXPLAIN ANALYZE) in a read-only transaction: a write would fail it. */
   private static String plan(String signature, String sql, String execute) throws SQLException {
-    try (Connection c = TestDatabase.connect(db); Statement st = c.createStatement()) {
-      c.setAutoCommit(false);
-      st.execute("SET TRANSACTION READ ONLY");
-      st.execute("SET plan_cache_mode = force_generic_plan");
-      st.execute("PREPARE " + signature + " AS " + sql);
-      List<String> lines = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE " + execute)) {
-        while (rs.next()) {
-          lines.add(rs.getString(1));
-        }
-      }
-      c.rollback();
-      return String.join("\n", lines);
-    }
+    return String.join("\n", TestDatabase.plan(db, "force_generic_plan", true, signature, sql, execute));
   }
 }

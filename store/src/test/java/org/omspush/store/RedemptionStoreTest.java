@@ -8,48 +8,31 @@ import static org.omspush.store.testing.TestDatabase.count;
 import static org.omspush.store.testing.TestDatabase.execute;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.omspush.store.testing.TestDatabase;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.omspush.store.testing.FreshDatabase;
 
 class RedemptionStoreTest {
   private static final String SERVICE = PushStore.DEFAULT_OUTAGE_SERVICE;
   private static final Duration GIVE_UP = Duration.ofHours(72);
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(12);
   private DatabaseUrl db;
   private Pool pool;
   private RedemptionStore store;
   private PushStore pushes;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 12);
+    db = fresh.url();
+    pool = fresh.pool();
     store = new RedemptionStore(pool);
     pushes = new PushStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   /** The scheduler's lease, on the one lane these claims are in (its own gate key, apart from the gates tested here). */

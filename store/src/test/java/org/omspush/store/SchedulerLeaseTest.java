@@ -6,48 +6,32 @@ import static org.omspush.store.Pushes.message;
 import static org.omspush.store.Pushes.outage;
 import static org.omspush.store.testing.TestDatabase.execute;
 
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.omspush.store.testing.FreshDatabase;
 import org.omspush.store.testing.TestDatabase;
 
 /** The scheduler's statements: one lease across every participant's lane, and when to look again. */
 class SchedulerLeaseTest {
   private static final String SERVICE = PushStore.DEFAULT_OUTAGE_SERVICE;
   private static final Duration LEASE = Duration.ofSeconds(30);
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(4);
   private DatabaseUrl db;
   private Pool pool;
   private RedemptionStore store;
   private PushStore pushes;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 4);
+    db = fresh.url();
+    pool = fresh.pool();
     store = new RedemptionStore(pool);
     pushes = new PushStore(pool);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   private void claim(String participant, String id, String mrid) {

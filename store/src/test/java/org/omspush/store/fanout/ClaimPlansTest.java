@@ -2,12 +2,7 @@ package org.omspush.store.fanout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,25 +34,9 @@ class ClaimPlansTest {
   @ParameterizedTest
   @ValueSource(strings = {"auto", "force_generic_plan", "force_custom_plan"})
   void looking_for_subscribers_with_due_work_probes_the_pending_index(String planCache) throws SQLException {
-    String plan = String.join("\n", plan(planCache, "ls(int)", FanoutSql.LOCK_SUBSCRIBERS, "ls(256)"));
+    String plan = String.join("\n",
+        TestDatabase.plan(db, planCache, false, "ls(int)", FanoutSql.LOCK_SUBSCRIBERS, "ls(256)"));
 
     assertThat(plan).doesNotContain("Seq Scan on delivery").contains("delivery_next_idx");
-  }
-
-  private static List<String> plan(String planCache, String signature, String sql, String execute)
-      throws SQLException {
-    try (Connection c = TestDatabase.connect(db); Statement st = c.createStatement()) {
-      c.setAutoCommit(false);
-      st.execute("SET plan_cache_mode = " + planCache);
-      st.execute("PREPARE " + signature + " AS " + sql);
-      List<String> lines = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("EXPLAIN (COSTS OFF) EXECUTE " + execute)) {
-        while (rs.next()) {
-          lines.add(rs.getString(1));
-        }
-      }
-      c.rollback();
-      return lines;
-    }
   }
 }

@@ -3,11 +3,7 @@ package org.omspush.store.fanout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +40,8 @@ class DeliveryPlansTest {
 
   @Test
   void recording_2xx_answers_looks_the_deliveries_up_by_id_whatever_the_statistics_say() throws SQLException {
-    List<String> plan = genericPlan("dl(uuid[], int[], int[], text)", FanoutSql.DELIVERED,
+    List<String> plan = TestDatabase.plan(db, "force_generic_plan", false,
+        "dl(uuid[], int[], int[], text)", FanoutSql.DELIVERED,
         "dl('" + leased + "', array_fill(1, ARRAY[12]), array_fill(204, ARRAY[12]), 'w')");
 
     assertThat(String.join("\n", plan)).contains("delivery_pkey").doesNotContain("delivery_next_idx")
@@ -54,7 +51,7 @@ class DeliveryPlansTest {
   @Test
   void recording_a_failed_attempt_looks_the_delivery_up_by_id_whatever_the_statistics_say() throws SQLException {
     String one = leased.substring(1, 37);
-    List<String> plan = genericPlan(
+    List<String> plan = TestDatabase.plan(db, "force_generic_plan", false,
         "fl(uuid, text, int, boolean, bigint, int, text, text, boolean, int, bigint, bigint, text)", FanoutSql.FAILED,
         "fl('" + one + "', 'w', 1, false, 5000, 500, 'HTTP 500', 'oops', true, 10, 30000, 600000, NULL)");
 
@@ -74,22 +71,5 @@ class DeliveryPlansTest {
         .isEqualTo(1);
     assertThat(TestDatabase.rows(db, "SELECT convalidated FROM pg_constraint WHERE conname = 'delivery_lease_only_pending'"))
         .as("validated for the rows written before it (V10)").containsExactly(java.util.Map.of("convalidated", true));
-  }
-
-  /** The plan Postgres uses once it caches a generic plan for a prepared statement. */
-  private static List<String> genericPlan(String signature, String sql, String execute) throws SQLException {
-    try (Connection c = TestDatabase.connect(db); Statement st = c.createStatement()) {
-      c.setAutoCommit(false);
-      st.execute("SET plan_cache_mode = force_generic_plan");
-      st.execute("PREPARE " + signature + " AS " + sql);
-      List<String> lines = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("EXPLAIN (COSTS OFF) EXECUTE " + execute)) {
-        while (rs.next()) {
-          lines.add(rs.getString(1));
-        }
-      }
-      c.rollback();
-      return lines;
-    }
   }
 }

@@ -6,7 +6,6 @@ import static org.omspush.store.testing.TestDatabase.execute;
 import static org.omspush.store.testing.TestDatabase.queryLong;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,11 +15,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.omspush.store.ClaimCheck;
 import org.omspush.store.DatabaseUrl;
 import org.omspush.store.InboundMessage;
@@ -28,37 +25,24 @@ import org.omspush.store.OutageChange;
 import org.omspush.store.Pools;
 import org.omspush.store.PushStore;
 import org.omspush.store.StoreOutcome;
+import org.omspush.store.testing.FreshDatabase;
 import org.omspush.store.testing.RetentionRows;
 import org.omspush.store.testing.TestDatabase;
 
 class RetentionStoreTest {
-  private static Vertx vertx;
+  @RegisterExtension
+  static final FreshDatabase fresh = new FreshDatabase(4);
   private DatabaseUrl db;
   private Pool pool;
   private RetentionStore store;
   private RetentionRows rows;
 
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    await(vertx.close());
-  }
-
   @BeforeEach
   void freshDatabase() {
-    db = TestDatabase.fresh();
-    pool = Pools.create(vertx, db, 4);
+    db = fresh.url();
+    pool = fresh.pool();
     store = new RetentionStore(pool);
     rows = new RetentionRows(db);
-  }
-
-  @AfterEach
-  void closePool() {
-    await(pool.close());
   }
 
   private boolean exists(String table, Object id) {
@@ -395,7 +379,7 @@ class RetentionStoreTest {
 
   @Test
   void of_replicas_racing_for_the_lease_only_one_gets_it_until_it_runs_out() {
-    Pool other = Pools.create(vertx, db, 4);
+    Pool other = Pools.create(fresh.vertx(), db, 4);
     try {
       RetentionStore replicaB = new RetentionStore(other);
       List<Future<Boolean>> takers = new ArrayList<>();

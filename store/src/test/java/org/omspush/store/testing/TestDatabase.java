@@ -155,6 +155,31 @@ public final class TestDatabase {
     }
   }
 
+  /**
+   * EXPLAIN's lines for a prepared statement under {@code planCacheMode}, in a transaction rolled
+   * back after. {@code executed}: EXPLAIN ANALYZE in a read-only transaction (a write would fail it).
+   */
+  public static List<String> plan(DatabaseUrl url, String planCacheMode, boolean executed, String signature,
+      String sql, String execute) throws SQLException {
+    try (Connection c = connect(url); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      if (executed) {
+        st.execute("SET TRANSACTION READ ONLY");
+      }
+      st.execute("SET plan_cache_mode = " + planCacheMode);
+      st.execute("PREPARE " + signature + " AS " + sql);
+      List<String> lines = new ArrayList<>();
+      String options = executed ? "ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF" : "COSTS OFF";
+      try (ResultSet rs = st.executeQuery("EXPLAIN (" + options + ") EXECUTE " + execute)) {
+        while (rs.next()) {
+          lines.add(rs.getString(1));
+        }
+      }
+      c.rollback();
+      return lines;
+    }
+  }
+
   /** A plain JDBC connection; the caller closes it. */
   public static Connection connect(DatabaseUrl url) throws SQLException {
     return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
