@@ -229,7 +229,7 @@ final class Load implements AutoCloseable {
    * a slow receiver shows, no coordinated omission). The window is the pushes due after warm-up.
    */
   Run fixedRate(String label, String url, List<byte[]> envelopes, int rate, int connections, Duration warmup,
-      Duration measure) throws Exception {
+      Duration measure, java.nio.file.Path trace) throws Exception {
     int n = (int) Math.min(envelopes.size(), (long) rate * (warmup.toSeconds() + measure.toSeconds()));
     Outcomes o = new Outcomes(n);
     CountDownLatch answered = new CountDownLatch(n);
@@ -259,7 +259,22 @@ final class Load implements AutoCloseable {
     long windowStart = start + warmup.toNanos();
     long windowEnd = windowStart + measure.toNanos();
     boolean ranOut = envelopes.size() < (long) rate * (warmup.toSeconds() + measure.toSeconds());
+    if (trace != null) {
+      writeTrace(trace, o, n, start);
+    }
     return summarize(label, connections, o, n, windowStart, windowEnd, ranOut, true);
+  }
+
+  /** One line per push: due (ms after the first was due), ack latency ms, status; to see when slow pushes happen. */
+  private static void writeTrace(java.nio.file.Path file, Outcomes o, int n, long start) throws java.io.IOException {
+    long epochStartMs = System.currentTimeMillis() - (System.nanoTime() - start) / 1_000_000;
+    StringBuilder b = new StringBuilder("# first push due at " + java.time.Instant.ofEpochMilli(epochStartMs)
+        + "\n# due_ms latency_ms status\n");
+    for (int i = 0; i < n; i++) {
+      b.append(String.format(java.util.Locale.ROOT, "%.1f %.1f %d%n", (o.due[i] - start) / 1e6,
+          o.done[i] == 0 ? Double.NaN : (o.done[i] - o.due[i]) / 1e6, o.done[i] == 0 ? 0 : o.status[i]));
+    }
+    java.nio.file.Files.writeString(file, b);
   }
 
   /**
