@@ -25,14 +25,8 @@ public final class PushServerOptions {
       "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
       "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
-  /** How long a new connection (or an idle kept-alive one) may take to send complete request headers. */
+  /** How long a new connection may take to send complete request headers (a kept-alive one: {@link PushLimits#keepAlive}). */
   public static final long HEADER_TIMEOUT_MS = 10_000;
-  /**
-   * What answers tell the client ({@code Keep-Alive: timeout=…}): well short of the idle close
-   * above, so a client that honours it retires an idle connection before we close it, instead of
-   * sending a push into a connection that is closing (which fails unanswered).
-   */
-  public static final int KEEP_ALIVE_ADVERTISED_SECONDS = 5;
 
   private PushServerOptions() {}
 

@@ -28,12 +28,11 @@ import org.slf4j.LoggerFactory;
 public final class PushVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(PushVerticle.class);
   private static final CharSequence KEEP_ALIVE = HttpHeaders.createOptimized("Keep-Alive");
-  private static final CharSequence KEEP_ALIVE_TIMEOUT =
-      HttpHeaders.createOptimized("timeout=" + PushServerOptions.KEEP_ALIVE_ADVERTISED_SECONDS);
 
   private final HttpServerOptions options;
   private final PushEndpoint endpoint;
   private final PushLimits limits;
+  private final CharSequence keepAliveAdvertised;
   private final Map<HttpConnection, Deadlines> deadlines = new ConcurrentHashMap<>();
   /** Connections beyond the cap, closing: a request that arrived with the handshake is not handled. */
   private final java.util.Set<HttpConnection> refusedConnections = ConcurrentHashMap.newKeySet();
@@ -49,6 +48,8 @@ public final class PushVerticle extends VerticleBase {
   private static final class Deadlines {
     long header = -1;
     long request = -1;
+    /** After an answer: the request timer starts with the next request's headers. */
+    boolean keptAlive;
     HttpServerRequest current;
   }
 
@@ -61,6 +62,7 @@ public final class PushVerticle extends VerticleBase {
     this.options = options;
     this.endpoint = endpoint;
     this.limits = limits;
+    this.keepAliveAdvertised = HttpHeaders.createOptimized("timeout=" + limits.advertisedKeepAliveSeconds());
     this.inFlight = inFlight;
     this.connections = connections;
     this.refused = Counter.builder("oms.push.connections.refused")
@@ -119,8 +121,11 @@ public final class PushVerticle extends VerticleBase {
     if (d != null) {
       vertx.cancelTimer(d.header);
       d.current = req;
+      if (d.keptAlive) {
+        d.request = requestTimer(conn, d);
+      }
     }
-    req.response().putHeader(KEEP_ALIVE, KEEP_ALIVE_TIMEOUT);
+    req.response().putHeader(KEEP_ALIVE, keepAliveAdvertised);
     inFlight.incrementAndGet();
     AtomicBoolean counted = new AtomicBoolean(true);
     Runnable done = () -> {
@@ -152,14 +157,20 @@ public final class PushVerticle extends VerticleBase {
     awaitRequest(conn, false);
   }
 
-  /** After an answer: an idle kept-alive connection closes at the header timeout, and is not counted as cut. */
+  /**
+   * After an answer: an idle kept-alive connection closes after the keep-alive timeout (not
+   * counted as cut); long enough that a sender between bursts keeps its connections instead of
+   * paying a mutual-TLS handshake for each one at the next burst. Its next request then has the
+   * request timeout from its headers on.
+   */
   private void awaitNextRequest(HttpConnection conn) {
     awaitRequest(conn, true);
   }
 
   private void awaitRequest(HttpConnection conn, boolean keptAlive) {
     Deadlines d = new Deadlines();
-    d.header = vertx.setTimer(PushServerOptions.HEADER_TIMEOUT_MS, t -> {
+    d.keptAlive = keptAlive;
+    d.header = vertx.setTimer(keptAlive ? limits.keepAlive().toMillis() : PushServerOptions.HEADER_TIMEOUT_MS, t -> {
       if (d.current == null && deadlines.get(conn) == d) {
         if (!keptAlive) {
           headerTimeouts.increment();
@@ -167,7 +178,14 @@ public final class PushVerticle extends VerticleBase {
         conn.close();
       }
     });
-    d.request = vertx.setTimer(Math.max(1, limits.requestTimeout().toMillis()), t -> {
+    if (!keptAlive) {
+      d.request = requestTimer(conn, d);
+    }
+    cancel(deadlines.put(conn, d));
+  }
+
+  private long requestTimer(HttpConnection conn, Deadlines d) {
+    return vertx.setTimer(Math.max(1, limits.requestTimeout().toMillis()), t -> {
       if (deadlines.get(conn) == d && (d.current == null || !d.current.isEnded())) {
         requestTimeouts.increment();
         log.atWarn().setMessage("push connection from {} closed: the request was not complete within {} ms "
@@ -176,7 +194,6 @@ public final class PushVerticle extends VerticleBase {
         conn.close();
       }
     });
-    cancel(deadlines.put(conn, d));
   }
 
   private void cancel(Deadlines d) {

@@ -78,9 +78,11 @@ class ReceiverConfigTest {
   }
 
   @Test
-  void push_port_limits_default_to_10s_60s_and_256_connections() {
+  void push_port_limits_default_to_10s_60s_256_connections_and_60s_keep_alive() {
     PushLimits limits = ReceiverConfig.from(env()).pushLimits();
-    assertThat(limits).isEqualTo(new PushLimits(Duration.ofSeconds(10), Duration.ofSeconds(60), 256));
+    assertThat(limits).isEqualTo(new PushLimits(Duration.ofSeconds(10), Duration.ofSeconds(60), 256,
+        Duration.ofSeconds(60)));
+    assertThat(limits.advertisedKeepAliveSeconds()).isEqualTo(55);
   }
 
   @Test
@@ -89,8 +91,13 @@ class ReceiverConfigTest {
     env.put("OMS_PUSH_QUEUE_TIMEOUT", "2s");
     env.put("OMS_PUSH_REQUEST_TIMEOUT", "30s");
     env.put("OMS_PUSH_MAX_CONNECTIONS", "64");
-    assertThat(ReceiverConfig.from(env).pushLimits())
-        .isEqualTo(new PushLimits(Duration.ofSeconds(2), Duration.ofSeconds(30), 64));
+    env.put("OMS_PUSH_KEEPALIVE_TIMEOUT", "8s");
+    PushLimits limits = ReceiverConfig.from(env).pushLimits();
+    assertThat(limits).isEqualTo(new PushLimits(Duration.ofSeconds(2), Duration.ofSeconds(30), 64, Duration.ofSeconds(8)));
+    assertThat(limits.advertisedKeepAliveSeconds()).isEqualTo(4);
+    env.put("OMS_PUSH_KEEPALIVE_TIMEOUT", "1s");
+    assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_KEEPALIVE_TIMEOUT: must be at least 2s");
+    env.put("OMS_PUSH_KEEPALIVE_TIMEOUT", "60s");
     env.put("OMS_PUSH_REQUEST_TIMEOUT", "0");
     assertThat(failure(env)).hasMessageStartingWith("OMS_PUSH_REQUEST_TIMEOUT: must be more than 0");
     env.put("OMS_PUSH_REQUEST_TIMEOUT", "30s");
