@@ -7,8 +7,9 @@ import java.time.Duration;
  *
  * @param queueTimeout   the longest wait for the in-flight budget; then 503 {@code overloaded}
  *                       with Retry-After [OMS_PUSH_QUEUE_TIMEOUT, 10s]
- * @param requestTimeout from the moment a connection may send a request to the last byte of its
- *                       body, headers included; then the connection is closed
+ * @param requestTimeout from the moment a new connection may send a request (on a kept-alive one:
+ *                       from the request's headers) to the last byte of its body; then the
+ *                       connection is closed
  *                       [OMS_PUSH_REQUEST_TIMEOUT, 60s]
  * @param maxConnections connections open at once; more are closed as they arrive and counted
  *                       [OMS_PUSH_MAX_CONNECTIONS, 256]
