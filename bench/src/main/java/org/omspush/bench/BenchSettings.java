@@ -32,6 +32,7 @@ record BenchSettings(
     String receiverHeap,
     boolean jfr,
     boolean keep,
+    Path trace,
     Map<String, String> receiverOverrides) {
 
   /** Receiver settings a run may change (passed through when set in the environment). */
@@ -75,7 +76,14 @@ record BenchSettings(
         env.getOrDefault("BENCH_RECEIVER_HEAP", "1g"),
         "1".equals(env.get("BENCH_JFR")),
         "1".equals(env.get("BENCH_KEEP")),
+        trace(env),
         overrides);
+  }
+
+  /** BENCH_TRACE: a file for one line per push of the fixed-rate run, or null. */
+  static Path trace(Map<String, String> env) {
+    String v = env.get("BENCH_TRACE");
+    return v == null || v.isBlank() ? null : Path.of(v.strip());
   }
 
   private static int integer(Map<String, String> env, String name, int def) {

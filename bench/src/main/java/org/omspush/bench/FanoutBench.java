@@ -342,8 +342,7 @@ public final class FanoutBench {
         acceptedInWindowByAnswer++;
       }
     }
-    String trace = System.getenv("BENCH_TRACE");
-    if (trace != null && !trace.isBlank()) {
+    if (s.trace() != null) {
       long wsEpochMs = System.currentTimeMillis() - (System.nanoTime() - ws) / 1_000_000;
       StringBuilder t = new StringBuilder(f("# window start %s%npush,due_ms,ack_ms,first_ms,last_ms%n",
           java.time.Instant.ofEpochMilli(wsEpochMs)));
@@ -363,7 +362,7 @@ public final class FanoutBench {
         t.append(f("%d,%.1f,%.1f,%.1f,%.1f%n", i, (sent.due[i] - ws) / 1e6, (sent.done[i] - sent.due[i]) / 1e6,
             (first - sent.due[i]) / 1e6, (last - sent.due[i]) / 1e6));
       }
-      java.nio.file.Files.writeString(java.nio.file.Path.of(trace), t);
+      java.nio.file.Files.writeString(s.trace(), t);
     }
     Fixed result = new Fixed(events, accepted, errors, (long) accepted * s.subscribers(), e2e.size() - missing, missing,
         p.duplicates.sum(), inWindow / (double) s.measureSeconds(),

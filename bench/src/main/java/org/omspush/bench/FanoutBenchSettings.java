@@ -42,6 +42,7 @@ record FanoutBenchSettings(
     String receiverHeap,
     List<String> receiverJvmOptions,
     boolean keep,
+    Path trace,
     Map<String, String> receiverOverrides) {
 
   /** The receiver's default per-subscriber limit of deliveries in flight (FanoutSettings.defaults()). */
@@ -99,6 +100,7 @@ record FanoutBenchSettings(
         List.of(env.getOrDefault("BENCH_RECEIVER_JVM_OPTIONS", "").strip().split("\\s+")).stream()
             .filter(o -> !o.isEmpty()).toList(),
         "1".equals(env.get("BENCH_KEEP")),
+        BenchSettings.trace(env),
         overrides);
     if (s.subscribers() < 1 || s.subscribers() > 100) {
       throw new IllegalArgumentException("BENCH_SUBSCRIBERS must be 1 to 100");

@@ -234,9 +234,8 @@ public final class IngestBench {
           say("fixed rate " + s.rate() + "/s over up to " + s.rateConnections() + " connections: "
               + warm.toSeconds() + " s warm-up + " + measure.toSeconds() + " s");
           Cpu.Snapshot before = Cpu.Snapshot.take(counters);
-          String trace = System.getenv("BENCH_TRACE");
           fixed = load.fixedRate("rate", pushUrl, feed.pushes(), s.rate(), s.rateConnections(), warm, measure,
-              trace == null || trace.isBlank() ? null : Path.of(trace));
+              s.trace());
           fixedCpu = CpuUse.of(Cpu.Snapshot.take(counters).since(before));
           feed.consumed(fixed.sent());
           say(f("fixed rate: %.0f acks/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms; statuses %s", fixed.perSecond(),

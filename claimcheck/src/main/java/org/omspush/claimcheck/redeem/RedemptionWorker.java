@@ -583,20 +583,7 @@ public final class RedemptionWorker extends VerticleBase {
    * its place and the lanes pause instead. DEAD only once older than the give-up time.
    */
   private Future<Void> transientFailure(Call lane, ClaimToRedeem claim, String error) {
-    boolean outage = availability.failed(lane.service(), error);
-    Duration delay = outage ? null : settings.backoff(claim.transientFailures() + 1, random);
-    return store.retryLater(claim.id(), owner, delay, error, RedemptionStore.Failure.TRANSIENT,
-        settings.maxAttempts(), settings.giveUpAfter()).map(r -> {
-          if ("DEAD".equals(r.state())) {
-            dead(claim, r, error);
-          } else if (outage) {
-            about(log.atDebug(), claim).log("claim {} keeps its place: {}", claim.id(), error);
-          } else {
-            about(log.atInfo(), claim).log("claim {} ({}): transient failure, not counted as an attempt: {}; next "
-                + "in {} s", claim.id(), describe(claim), error, delay.toSeconds());
-          }
-          return null;
-        });
+    return retryTransient(claim, error, availability.failed(lane.service(), error), false);
   }
 
   /**
@@ -604,13 +591,23 @@ public final class RedemptionWorker extends VerticleBase {
    * of the claim (backing off by itself), never counted against the ISO's availability.
    */
   private Future<Void> notStored(ClaimToRedeem claim, String error) {
-    Duration delay = settings.backoff(claim.transientFailures() + 1, random);
+    return retryTransient(claim, error, false, true);
+  }
+
+  /** @param ours the failure was here, not at the ISO's (logged as a WARN of ours) */
+  private Future<Void> retryTransient(ClaimToRedeem claim, String error, boolean outage, boolean ours) {
+    Duration delay = outage ? null : settings.backoff(claim.transientFailures() + 1, random);
     return store.retryLater(claim.id(), owner, delay, error, RedemptionStore.Failure.TRANSIENT,
         settings.maxAttempts(), settings.giveUpAfter()).map(r -> {
           if ("DEAD".equals(r.state())) {
             dead(claim, r, error);
-          } else {
+          } else if (outage) {
+            about(log.atDebug(), claim).log("claim {} keeps its place: {}", claim.id(), error);
+          } else if (ours) {
             about(log.atWarn(), claim).log("claim {} ({}): {}; not the ISO's fault, not counted as an attempt; next "
+                + "in {} s", claim.id(), describe(claim), error, delay.toSeconds());
+          } else {
+            about(log.atInfo(), claim).log("claim {} ({}): transient failure, not counted as an attempt: {}; next "
                 + "in {} s", claim.id(), describe(claim), error, delay.toSeconds());
           }
           return null;
